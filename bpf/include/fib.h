@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fib.h - ask the kernel's FIB where a packet goes, and name the answer.
+ *
+ * bpf_fib_lookup() runs the same route (and, for SUCCESS, neighbour)
+ * lookup as the forwarding path.  We call it with:
+ *   - ifindex = the ingress device, so ip rules with iif and the
+ *     per-device forwarding sysctl apply (FWD_DISABLED otherwise);
+ *   - tot_len = 0: the kernel then checks the egress MTU against the skb
+ *     itself, GSO-aware (is_skb_forwardable()).  Setting tot_len would
+ *     make every GSO TCP super-packet fail with FRAG_NEEDED.
+ */
+#ifndef TCACCEL_FIB_H
+#define TCACCEL_FIB_H
+
+#include "common.h"
+#include "reasons.h"
+
+static __always_inline __u32 tcaccel_fib_reason(long rc)
+{
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:		return TCACCEL_REDIRECT;
+	case BPF_FIB_LKUP_RET_BLACKHOLE:	return TCACCEL_FIB_BLACKHOLE;
+	case BPF_FIB_LKUP_RET_UNREACHABLE:	return TCACCEL_FIB_UNREACHABLE;
+	case BPF_FIB_LKUP_RET_PROHIBIT:		return TCACCEL_FIB_PROHIBIT;
+	case BPF_FIB_LKUP_RET_NOT_FWDED:	return TCACCEL_FIB_LOCAL;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:	return TCACCEL_FIB_FWD_DISABLED;
+	case BPF_FIB_LKUP_RET_UNSUPP_LWT:	return TCACCEL_FIB_UNSUPP_LWT;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:		return TCACCEL_FIB_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:	return TCACCEL_FIB_FRAG_NEEDED;
+	case BPF_FIB_LKUP_RET_NO_SRC_ADDR:	return TCACCEL_FIB_NO_SRC_ADDR;
+	default:				return TCACCEL_FIB_ERROR;
+	}
+}
+
+/*
+ * Checks every family shares once the FIB said SUCCESS.
+ * @l3_len: the IP packet length from its header; @ttl: TTL or hop limit.
+ */
+static __always_inline __u32 tcaccel_fib_post(const struct __sk_buff *skb,
+					      const struct bpf_fib_lookup *fib,
+					      __u32 l3_len, __u8 ttl)
+{
+	/*
+	 * ip_forward() would answer with a redirect to the sender; only the
+	 * stack does that, so hairpins go there.
+	 */
+	if (fib->ifindex == skb->ingress_ifindex)
+		return TCACCEL_HAIRPIN;
+	/*
+	 * Routed, so now TTL matters: ip_forward() checks it after the route
+	 * lookup (a local packet with TTL 1 is delivered, not expired).
+	 */
+	if (ttl <= 1)
+		return TCACCEL_TTL_EXCEEDED;
+	/*
+	 * is_skb_forwardable() allows mtu + hard_header_len + VLAN_HLEN, four
+	 * bytes more than IP forwarding does; be exact for non-GSO packets.
+	 * mtu_result shares tot_len's slot and is filled because tot_len == 0.
+	 */
+	if (!skb->gso_size && l3_len > fib->mtu_result)
+		return TCACCEL_FIB_FRAG_NEEDED;
+	return TCACCEL_REDIRECT;
+}
+
+/* Rewrite both MACs from the FIB result (the neighbour entry). */
+static __always_inline void tcaccel_l2_rewrite(struct ethhdr *eth, const struct bpf_fib_lookup *fib)
+{
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+}
+
+#endif /* TCACCEL_FIB_H */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipv4.h - decide whether an IPv4 packet can skip the stack, and prepare it.
+ *
+ * The principle: forward only what ip_rcv() + ip_forward() would forward
+ * unchanged.  Anything they would drop, answer with ICMP, or treat
+ * specially goes to the stack untouched, so the kernel's decision and its
+ * counters stay exactly what they would be without us.
+ */
+#ifndef TCACCEL_IPV4_H
+#define TCACCEL_IPV4_H
+
+#include "common.h"
+#include "csum.h"
+#include "fib.h"
+#include "parsing.h"
+
+static __always_inline bool ipv4_is_multicast(__be32 a) { return (a & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000); }
+static __always_inline bool ipv4_is_zeronet(__be32 a)   { return (a & bpf_htonl(0xff000000)) == 0; }
+static __always_inline bool ipv4_is_loopback(__be32 a)  { return (a & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000); }
+
+/*
+ * Returns TCACCEL_REDIRECT with @fib filled and the packet rewritten
+ * (MACs from the FIB, TTL - 1, checksum fixed), or a pass reason with the
+ * packet bytes untouched.
+ */
+static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
+					  __u32 fib_flags)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	__u32 tot_len, reason;
+	long rc;
+
+	if ((void *)(iph + 1) > data_end)
+		return TCACCEL_TRUNCATED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return TCACCEL_BAD_HEADER;
+	if (iph->ihl != 5)
+		return TCACCEL_IP_OPTIONS;
+	tot_len = bpf_ntohs(iph->tot_len);
+	if (tot_len < sizeof(*iph))
+		return TCACCEL_BAD_HEADER;
+	/* Trailing Ethernet padding is fine; a frame shorter than tot_len is not. */
+	if (tot_len > skb->len - sizeof(*eth))
+		return TCACCEL_TRUNCATED;
+	if (!ipv4_csum_ok(iph))
+		return TCACCEL_BAD_CSUM;
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return TCACCEL_FRAGMENT;
+	if (ipv4_is_multicast(iph->daddr) || iph->daddr == bpf_htonl(0xffffffff))
+		return TCACCEL_MULTICAST;
+	/* ip_route_input_slow()'s martian checks (route_localnet aside). */
+	if (ipv4_is_multicast(iph->saddr) || iph->saddr == bpf_htonl(0xffffffff) ||
+	    ipv4_is_zeronet(iph->saddr) || ipv4_is_loopback(iph->saddr) ||
+	    ipv4_is_zeronet(iph->daddr) || ipv4_is_loopback(iph->daddr))
+		return TCACCEL_MARTIAN;
+
+	fib->family = AF_INET;
+	fib->tos = iph->tos;
+	fib->l4_protocol = iph->protocol;
+	fib->tot_len = 0;
+	fib->ipv4_src = iph->saddr;
+	fib->ipv4_dst = iph->daddr;
+	fib->ifindex = skb->ingress_ifindex;
+	tcaccel_l4_ports(iph + 1, data_end, iph->protocol, fib);
+
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), fib_flags);
+	reason = tcaccel_fib_reason(rc);
+	if (reason != TCACCEL_REDIRECT)
+		return reason;
+	reason = tcaccel_fib_post(skb, fib, tot_len, iph->ttl);
+	if (reason != TCACCEL_REDIRECT)
+		return reason;
+
+	ipv4_decrease_ttl(iph);
+	tcaccel_l2_rewrite(eth, fib);
+	return TCACCEL_REDIRECT;
+}
+
+#endif /* TCACCEL_IPV4_H */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipv6.h - the IPv6 twin of ipv4.h: forward only what ipv6_rcv() +
+ * ip6_forward() would forward unchanged, hand the rest to the stack.
+ */
+#ifndef TCACCEL_IPV6_H
+#define TCACCEL_IPV6_H
+
+#include "common.h"
+#include "csum.h"
+#include "fib.h"
+#include "parsing.h"
+
+/*
+ * IANA's IPv6 extension header numbers.  Hop-by-hop options must be
+ * processed by every router; the others we leave to the stack too rather
+ * than walk a header chain in BPF.
+ */
+static __always_inline bool ipv6_is_exthdr(__u8 nh)
+{
+	switch (nh) {
+	case IPPROTO_HOPOPTS:	/* 0 */
+	case IPPROTO_ROUTING:	/* 43 */
+	case IPPROTO_FRAGMENT:	/* 44 */
+	case IPPROTO_ESP:	/* 50 */
+	case IPPROTO_AH:	/* 51 */
+	case IPPROTO_DSTOPTS:	/* 60 */
+	case 135:		/* Mobility */
+	case 139:		/* HIP */
+	case 140:		/* Shim6 */
+	case 253:		/* experimental */
+	case 254:		/* experimental */
+		return true;
+	}
+	return false;
+}
+
+static __always_inline bool ipv6_is_any(const struct in6_addr *a)
+{
+	return !(a->s6_addr32[0] | a->s6_addr32[1] | a->s6_addr32[2] | a->s6_addr32[3]);
+}
+
+static __always_inline bool ipv6_is_loopback(const struct in6_addr *a)
+{
+	return !(a->s6_addr32[0] | a->s6_addr32[1] | a->s6_addr32[2]) &&
+	       a->s6_addr32[3] == bpf_htonl(1);
+}
+
+static __always_inline bool ipv6_is_multicast(const struct in6_addr *a)
+{
+	return a->s6_addr[0] == 0xff;
+}
+
+static __always_inline bool ipv6_is_linklocal(const struct in6_addr *a)
+{
+	return (a->s6_addr32[0] & bpf_htonl(0xffc00000)) == bpf_htonl(0xfe800000);
+}
+
+static __always_inline bool ipv6_is_v4mapped(const struct in6_addr *a)
+{
+	return !(a->s6_addr32[0] | a->s6_addr32[1]) && a->s6_addr32[2] == bpf_htonl(0xffff);
+}
+
+/* Same contract as tcaccel_ipv4(). */
+static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
+					  __u32 fib_flags)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6h = (void *)(eth + 1);
+	__u32 l3_len, reason;
+	long rc;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return TCACCEL_TRUNCATED;
+	if (ip6h->version != 6)
+		return TCACCEL_BAD_HEADER;
+	l3_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+	if (l3_len > skb->len - sizeof(*eth))
+		return TCACCEL_TRUNCATED;
+	if (ipv6_is_exthdr(ip6h->nexthdr))
+		return TCACCEL_IPV6_EXTHDR;
+	if (ipv6_is_multicast(&ip6h->daddr))
+		return TCACCEL_MULTICAST;
+	/* ipv6_rcv() and ip6_forward() refuse these; so let them. */
+	if (ipv6_is_multicast(&ip6h->saddr) || ipv6_is_loopback(&ip6h->saddr) ||
+	    ipv6_is_any(&ip6h->saddr) || ipv6_is_linklocal(&ip6h->saddr) ||
+	    ipv6_is_v4mapped(&ip6h->saddr) ||
+	    ipv6_is_loopback(&ip6h->daddr) || ipv6_is_any(&ip6h->daddr) ||
+	    ipv6_is_linklocal(&ip6h->daddr))
+		return TCACCEL_MARTIAN;
+
+	fib->family = AF_INET6;
+	fib->flowinfo = *(__be32 *)ip6h & bpf_htonl(0x0fffffff);
+	fib->l4_protocol = ip6h->nexthdr;
+	fib->tot_len = 0;
+	__builtin_memcpy(fib->ipv6_src, &ip6h->saddr, sizeof(fib->ipv6_src));
+	__builtin_memcpy(fib->ipv6_dst, &ip6h->daddr, sizeof(fib->ipv6_dst));
+	fib->ifindex = skb->ingress_ifindex;
+	tcaccel_l4_ports(ip6h + 1, data_end, ip6h->nexthdr, fib);
+
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), fib_flags);
+	reason = tcaccel_fib_reason(rc);
+	if (reason != TCACCEL_REDIRECT)
+		return reason;
+	reason = tcaccel_fib_post(skb, fib, l3_len, ip6h->hop_limit);
+	if (reason != TCACCEL_REDIRECT)
+		return reason;
+
+	ipv6_decrease_hop_limit(ip6h);
+	tcaccel_l2_rewrite(eth, fib);
+	return TCACCEL_REDIRECT;
+}
+
+#endif /* TCACCEL_IPV6_H */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * maps.h - the maps tcaccel shares with its scripts.
+ *
+ * Both maps are pinned by name (LIBBPF_PIN_BY_NAME).  tc's libbpf pins
+ * them at <root>/tc/globals/<name>, where <root> is $TC_BPF_MNT; the CLI
+ * sets it to /sys/fs/bpf/tcaccel/<netns> so that each network namespace
+ * gets its own pair (ifindexes are only unique inside one netns) and
+ * every interface loaded in that netns shares them.
+ *
+ *   tcaccel_cfg    HASH          ifindex -> struct tcaccel_cfg
+ *                  written by `tcaccel load` with bpftool; no entry means
+ *                  "pass everything" (the safe default while loading).
+ *   tcaccel_stats  PERCPU_ARRAY  slot -> struct tcaccel_stats
+ *                  packets/bytes per reason; the slot comes from the cfg
+ *                  entry, slot 0 counts interfaces without one.
+ *
+ * Lesson: a PERCPU map needs no atomics - each CPU increments its own
+ * copy and readers (bpftool) sum the copies.
+ *
+ * The layouts below are ABI with scripts/tcaccel (which writes cfg as
+ * raw bytes): change them only together, and expect `load` to find the
+ * old pins incompatible (it replaces them when no interface uses them).
+ */
+#ifndef TCACCEL_MAPS_H
+#define TCACCEL_MAPS_H
+
+#include "reasons.h"
+
+#ifndef TCACCEL_MAX_IFACES
+#define TCACCEL_MAX_IFACES 256	/* interfaces per netns (stats slots) */
+#endif
+
+enum tcaccel_mode {
+	TCACCEL_MODE_REDIRECT = 1,	/* bpf_redirect() to the FIB egress */
+};
+
+struct tcaccel_cfg {
+	__u32 enabled;		/* 0: pass everything (counted DISABLED) */
+	__u32 mode;		/* enum tcaccel_mode */
+	__u32 debug;		/* 1: bpf_printk every decision */
+	__u32 slot;		/* index into tcaccel_stats, 1..MAX_IFACES-1 */
+	__u32 flags;		/* reserved, 0 */
+	__u32 reserved[3];	/* reserved, 0 */
+};
+
+struct tcaccel_stats {
+	__u64 packets[TCACCEL_MAX_REASONS];
+	__u64 bytes[TCACCEL_MAX_REASONS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCACCEL_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct tcaccel_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcaccel_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCACCEL_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct tcaccel_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcaccel_stats SEC(".maps");
+
+/* Count one packet under @reason in @slot and hand back @verdict. */
+static __always_inline int tcaccel_account(const struct __sk_buff *skb, __u32 slot,
+					   __u32 reason, int verdict)
+{
+	struct tcaccel_stats *st = bpf_map_lookup_elem(&tcaccel_stats, &slot);
+
+	if (st && reason < TCACCEL_MAX_REASONS) {
+		st->packets[reason] += 1;
+		st->bytes[reason] += skb->len;
+	}
+	return verdict;
+}
+
+#endif /* TCACCEL_MAPS_H */

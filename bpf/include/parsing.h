@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * parsing.h - make the headers readable, and classify what we cannot take.
+ *
+ * Contract: every function here does its own bounds check against
+ * skb->data_end and never writes the packet.  After any helper that may
+ * move packet data (bpf_skb_pull_data), pointers must be loaded again
+ * from skb->data - the verifier enforces it.
+ */
+#ifndef TCACCEL_PARSING_H
+#define TCACCEL_PARSING_H
+
+#include "common.h"
+#include "reasons.h"
+
+/* Ethernet + IPv6 header + the L4 ports: everything we ever read. */
+#define TCACCEL_PULL_LEN (sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + 4)
+
+/*
+ * Make the first @want bytes (or the whole frame, if shorter) linear.
+ *
+ * Kernel behaviour relied on: direct packet access only reaches the
+ * linear part of the skb (data..data_end).  Most drivers and veth give
+ * us all headers there, but packets sent from an AF_PACKET TX ring
+ * (trafgen) and some GRO'd skbs arrive with only the 14-byte Ethernet
+ * header linear.  Without this pull the fast path silently never fires
+ * for them.  bpf_skb_pull_data() changes no byte of the packet.
+ */
+static __always_inline void tcaccel_pull(struct __sk_buff *skb, __u32 want)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	if (data + want <= data_end)
+		return;
+	if (want > skb->len)
+		want = skb->len;
+	/* A failure here leaves the headers short: callers see TRUNCATED. */
+	bpf_skb_pull_data(skb, want);
+}
+
+/*
+ * L2 gate: only frames addressed to this host, untagged, carrying IP.
+ * Returns TCACCEL_REDIRECT ("go on") or the pass reason.
+ *
+ * Kernel behaviour relied on: __netif_receive_skb_core() strips an outer
+ * VLAN tag into skb->vlan_tci *before* tc ingress runs, so a tagged frame
+ * shows up here as untagged IP with vlan_present set; an inner (QinQ) tag
+ * stays in the data.  Either way the packet belongs to a VLAN device and
+ * the stack must see it.
+ */
+static __always_inline __u32 tcaccel_l2_check(const struct __sk_buff *skb, __u16 *proto)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return TCACCEL_TRUNCATED;
+	*proto = eth->h_proto;
+	if (skb->vlan_present || eth->h_proto == bpf_htons(ETH_P_8021Q) ||
+	    eth->h_proto == bpf_htons(ETH_P_8021AD))
+		return TCACCEL_VLAN;
+	if (eth->h_proto != bpf_htons(ETH_P_IP) && eth->h_proto != bpf_htons(ETH_P_IPV6))
+		return TCACCEL_NOT_IP;
+	/* eth_type_trans() classified the destination MAC for us. */
+	if (skb->pkt_type == PACKET_OTHERHOST)
+		return TCACCEL_NOT_FOR_US;
+	if (skb->pkt_type != PACKET_HOST)
+		return TCACCEL_MULTICAST;
+	return TCACCEL_REDIRECT;
+}
+
+/* Copy TCP/UDP ports into the FIB query (for ECMP hashing and ip rules). */
+static __always_inline void tcaccel_l4_ports(const void *l4, const void *data_end, __u8 proto,
+					     struct bpf_fib_lookup *fib)
+{
+	const __be16 *ports = l4;
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return;
+	if ((const void *)(ports + 2) > data_end)
+		return;
+	fib->sport = ports[0];
+	fib->dport = ports[1];
+}
+
+#endif /* TCACCEL_PARSING_H */

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcaccel.bpf.c - FIB fast path at tc ingress.
+ *
+ * For every packet arriving on an interface it is attached to, this program
+ * asks the kernel's FIB where the packet goes (bpf_fib_lookup) and, when
+ * the answer is a plain unicast next hop, rewrites the MACs, decrements the
+ * TTL / hop limit and hands the packet straight to the egress device with
+ * bpf_redirect().  The IP forwarding path (ip_rcv, ip_forward, netfilter
+ * PREROUTING/FORWARD/POSTROUTING, the neighbour output path) is skipped.
+ * Anything else is handed to the stack untouched with TC_ACT_OK - never
+ * dropped - and every decision is counted under a named reason.
+ *
+ * Attach (the CLI does this, with TC_BPF_MNT for per-netns pins):
+ *   tc qdisc replace dev eth0 clsact
+ *   tc filter replace dev eth0 ingress pref 1 handle 0x7cac \
+ *           bpf da obj build/tcaccel.bpf.o sec tc
+ * then enable the interface in the tcaccel_cfg map (`make load` does both).
+ *
+ * Why "da" (direct action): the program's return value *is* the verdict
+ * (TC_ACT_OK / TC_ACT_REDIRECT); without it cls_bpf would treat the return
+ * value as a classid.
+ *
+ * Why TC_ACT_OK and not TC_ACT_UNSPEC for "pass": TC_ACT_OK ends tc
+ * classification and lets the packet continue into the stack exactly as if
+ * no filter had been there; it is what the stack expects from a filter that
+ * has made up its mind.
+ *
+ * Maps (pinned by name, see include/maps.h): tcaccel_cfg, tcaccel_stats.
+ */
+#include "include/common.h"
+#include "include/reasons.h"
+#include "include/maps.h"
+#include "include/parsing.h"
+#include "include/ipv4.h"
+#include "include/ipv6.h"
+
+_Static_assert(TCACCEL_NR_REASONS <= TCACCEL_MAX_REASONS, "grow TCACCEL_MAX_REASONS");
+
+#define TCACCEL_REASON_NAME(name, desc) [TCACCEL_##name] = #name,
+static const char tcaccel_reason_names[TCACCEL_NR_REASONS][20] = {
+	TCACCEL_REASONS(TCACCEL_REASON_NAME)
+};
+#undef TCACCEL_REASON_NAME
+
+/*
+ * The entry point.  (Its name must differ from the section name "tc":
+ * a C symbol called like its section does not compile.)
+ */
+SEC("tc")
+int tcaccel_ingress(struct __sk_buff *skb)
+{
+	struct bpf_fib_lookup fib = {};
+	struct tcaccel_cfg *cfg;
+	__u32 ifindex = skb->ifindex;
+	__u32 reason;
+	__u16 proto = 0;
+	int verdict = TC_ACT_OK;
+
+	cfg = bpf_map_lookup_elem(&tcaccel_cfg, &ifindex);
+	if (!cfg || !cfg->enabled)
+		return tcaccel_account(skb, 0, TCACCEL_DISABLED, TC_ACT_OK);
+
+	tcaccel_pull(skb, TCACCEL_PULL_LEN);
+	reason = tcaccel_l2_check(skb, &proto);
+	if (reason == TCACCEL_REDIRECT) {
+		if (proto == bpf_htons(ETH_P_IP))
+			reason = tcaccel_ipv4(skb, &fib, 0);
+		else
+			reason = tcaccel_ipv6(skb, &fib, 0);
+	}
+
+	if (reason == TCACCEL_REDIRECT)
+		verdict = bpf_redirect(fib.ifindex, 0);
+
+	if (unlikely(cfg->debug) && reason < TCACCEL_NR_REASONS)
+		bpf_printk("tcaccel: if=%u len=%u %s egress=%u", ifindex, skb->len,
+			   tcaccel_reason_names[reason],
+			   reason == TCACCEL_REDIRECT ? fib.ifindex : 0);
+
+	return tcaccel_account(skb, cfg->slot, reason, verdict);
+}
+
+char LICENSE[] SEC("license") = "GPL";
