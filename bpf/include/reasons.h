@@ -35,7 +35,7 @@
 	X(IPV6_EXTHDR,      "IPv6 extension header")                                          \
 	X(MARTIAN,          "martian or link-scoped address (loopback, unspecified, ...)")    \
 	X(TTL_EXCEEDED,     "TTL/hop limit <= 1: the stack sends ICMP time exceeded")         \
-	X(FIB_LOCAL,        "FIB NOT_FWDED: destination is local or not a unicast route")     \
+	X(FIB_NOT_FWDED,    "FIB NOT_FWDED: local destination, no route, or not unicast")     \
 	X(FIB_BLACKHOLE,    "FIB BLACKHOLE: route is a blackhole")                            \
 	X(FIB_UNREACHABLE,  "FIB UNREACHABLE: no route / unreachable route")                  \
 	X(FIB_PROHIBIT,     "FIB PROHIBIT: prohibit route")                                   \

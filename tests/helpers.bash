@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# tests/helpers.bash - shared by every tests/*.bats file.
+#
+# Each file builds its own lab under a random LAB name in setup_file and
+# removes it in teardown_file; tests/run wraps the whole suite in private
+# network and mount namespaces, so nothing can reach this machine's uplink.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+TCACCEL=$ROOT/scripts/tcaccel
+PKT=$ROOT/tests/lib/pkt.py
+export ROOT TCACCEL PKT
+
+# shellcheck source=scripts/lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
+
+# --- labs --------------------------------------------------------------------
+
+# lab_up TOPO: a fresh lab of TOPO named $LAB (random unless set); its names
+# and addresses (`netns/TOPO env`) become exported variables.
+lab_up() {
+	: "${LAB:=$(printf 't%04x' "$RANDOM")}"
+	export LAB
+	"$ROOT/netns/$1" up >/dev/null
+	local k v
+	while IFS='=' read -r k v; do
+		[[ "$k" =~ ^[A-Z][A-Z0-9_]*$ ]] && declare -gx "$k=$v"
+	done < <("$ROOT/netns/$1" env)
+}
+
+lab_down() {
+	[[ -n "${LAB:-}" ]] && "$ROOT/netns/lab" down --name "$LAB" >/dev/null 2>&1
+	return 0
+}
+
+# --- reading state -------------------------------------------------------------
+
+# counter NS IFACE REASON: packets tcaccel counted for REASON on IFACE.
+counter() {
+	"$TCACCEL" status "$2" --netns "$1" --format json |
+		jq -r --arg r "$3" '(.[0].counters[$r].packets) // 0'
+}
+
+# reason_index REASON: the counter index of REASON (build/tcaccel.reasons).
+reason_index() {
+	awk -F'\t' -v r="$1" '$2 == r { print $1; f = 1 } END { exit !f }' "$ROOT/build/tcaccel.reasons" ||
+		{ echo "unknown reason $1" >&2; return 1; }
+}
+
+# iface_slot NS IFACE: the stats slot `load` gave IFACE.
+iface_slot() {
+	# shellcheck disable=SC2046
+	bpftool -j map lookup pinned "$(pin_dir "$1")/tcaccel_cfg" key hex $(u32_hex "$(ifindex "$1" "$2")") |
+		jq -r .formatted.value.slot
+}
+
+# slot_packets NS SLOT: packets per reason index in SLOT, summed over CPUs,
+# straight from the pinned map (the status pipeline is tested on its own).
+slot_packets() {
+	# shellcheck disable=SC2046
+	bpftool -j map lookup pinned "$(pin_dir "$1")/tcaccel_stats" key hex $(u32_hex "$2") |
+		jq -r '[.formatted.values[].value.packets] | transpose | map(add) | join(" ")'
+}
+
+# unconfigured_counter NS REASON: slot 0, interfaces without a config entry.
+unconfigured_counter() {
+	"$TCACCEL" status --netns "$1" --format json |
+		jq -r --arg r "$2" '(map(select(.slot == 0)) | .[0].counters[$r].packets) // 0'
+}
+
+# snmp NS NAME: a kernel SNMP counter (IpForwDatagrams, Ip6OutForwDatagrams).
+snmp() {
+	in_ns "$1" nstat -asz "$2" | awk -v k="$2" '$1 == k { print $2 }'
+}
+
+ifindex() { dev_ifindex "$1" "$2"; }
+
+our_prog() {
+	in_ns "$1" tc -j filter show dev "$2" ingress |
+		jq -r '.[] | select(.options.prog.name == "tcaccel_ingress") | .options.prog.id'
+}
+
+# filters NS DEV [ingress|egress]: number of filters on the hook.
+filters() {
+	in_ns "$1" tc -j filter show dev "$2" "${3:-ingress}" | jq '[.[] | select(.options)] | length'
+}
+
+has_clsact() {
+	in_ns "$1" tc -j qdisc show dev "$2" | jq -e 'any(.[]; .kind == "clsact")' >/dev/null
+}
+
+# --- in-kernel runs ------------------------------------------------------------
+
+# prog_run NS IFACE IN OUT [CTX_IFINDEX]: run the program attached to IFACE
+# on frame IN with BPF_PROG_TEST_RUN inside NS (so bpf_fib_lookup sees NS's
+# FIB); the packet "arrives" on CTX_IFINDEX (default IFACE).  Prints the
+# verdict (0 = TC_ACT_OK, 7 = TC_ACT_REDIRECT).
+prog_run() {
+	local ns=$1 dev=$2 fin=$3 fout=$4 idx=${5:-} id ctx res
+	id=$(our_prog "$ns" "$dev")
+	[[ -n "$id" ]] || { echo "no tcaccel program on $dev" >&2; return 1; }
+	[[ -n "$idx" ]] || idx=$(ifindex "$ns" "$dev")
+	ctx="$BATS_TEST_TMPDIR/ctx.$idx"
+	"$PKT" ctx "$idx" >"$ctx"
+	res=$(in_ns "$ns" bpftool prog run id "$id" data_in "$fin" data_out "$fout" ctx_in "$ctx") || return 1
+	sed -n 's/^Return value: \([0-9-]*\),.*/\1/p' <<<"$res"
+}
+
+# --- traffic -------------------------------------------------------------------
+
+# flood NS DST COUNT: COUNT pings at 1 ms intervals, bounded by a timeout.
+flood() {
+	timeout 60 nsenter --net="$(netns_path "$1")" -- \
+		ping -q -c "$3" -i 0.001 -W 1 "$2" >/dev/null
+}
+
+# bg NS LOGFILE CMD...: start CMD in NS in the background; the pid goes to
+# BG_PID (for the caller).  Lab teardown kills whatever still runs in the
+# namespace.
+bg() {
+	local ns=$1 logf=$2
+	shift 2
+	nsenter --net="$(netns_path "$ns")" -- "$@" >"$logf" 2>&1 &
+	export BG_PID=$!
+}
+
+# wait_listen NS PORT [tcp|udp]: poll until something listens on PORT.
+wait_listen() {
+	local flag=-tln
+	[[ "${3:-tcp}" == udp ]] && flag=-uln
+	wait_until 5 bash -c "nsenter --net='$(netns_path "$1")' -- ss -H $flag 'sport = :$2' | grep -q ."
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""pkt.py - craft Ethernet frames for `bpftool prog run`, and check results.
+
+Standard library only, so the tests need nothing beyond python3.
+
+  pkt.py v4  [options] > frame.bin      IPv4 (UDP/TCP/ICMP) frame
+  pkt.py v6  [options] > frame.bin      IPv6 frame
+  pkt.py arp [options] > frame.bin      ARP request
+  pkt.py ctx IFINDEX   > ctx.bin        struct __sk_buff for ctx_in
+  pkt.py check-fwd IN OUT SMAC DMAC     OUT is IN forwarded: MACs from the
+                                        FIB, TTL/hop limit - 1, IPv4 header
+                                        checksum valid, nothing else changed
+
+Options for v4/v6 (defaults in parentheses):
+  --smac/--dmac MAC, --src/--dst ADDR, --ttl N (64), --proto udp|tcp|icmp|N
+  --payload N (18 bytes), --vlan ID [--qinq], --tot-len N (v4, raw value),
+  --payload-len N (v6), --ihl N, --version N, --options (v4, 4 bytes NOP),
+  --mf, --frag-off N (8-byte units), --bad-csum, --exthdr N (v6 next header
+  carrying an extension header of type N), --truncate N (cut the frame to N
+  bytes after building it).
+"""
+import argparse
+import ipaddress
+import socket
+import struct
+import sys
+
+PROTOS = {"udp": 17, "tcp": 6, "icmp": 1, "icmp6": 58}
+
+
+def mac(s):
+    return bytes(int(x, 16) for x in s.split(":"))
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def l4(proto, payload_len, src, dst, v6):
+    """A plausible L4 header + payload (checksums are not what we test)."""
+    body = bytes((i * 7) & 0xFF for i in range(payload_len))
+    if proto == 17:
+        return struct.pack("!HHHH", 40000, 5201, 8 + len(body), 0) + body
+    if proto == 6:
+        return struct.pack("!HHIIBBHHH", 40000, 5201, 1, 0, 5 << 4, 0x10, 65535, 0, 0) + body
+    if proto in (1, 58):
+        hdr = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, 1, 1)
+        if not v6:
+            c = csum(hdr + body)
+            hdr = hdr[:2] + struct.pack("!H", c) + hdr[4:]
+        return hdr + body
+    return body
+
+
+def ether(args, ethertype):
+    hdr = mac(args.dmac) + mac(args.smac)
+    if args.vlan is not None:
+        if args.qinq:
+            hdr += struct.pack("!HH", 0x88A8, args.vlan)
+        hdr += struct.pack("!HH", 0x8100, args.vlan)
+    return hdr + struct.pack("!H", ethertype)
+
+
+def build_v4(args):
+    proto = PROTOS.get(args.proto, None)
+    proto = int(args.proto) if proto is None else proto
+    opts = b"\x01\x01\x01\x00" if args.options else b""
+    payload = l4(proto, args.payload, args.src, args.dst, False)
+    ihl = args.ihl if args.ihl is not None else 5 + len(opts) // 4
+    tot = args.tot_len if args.tot_len is not None else 20 + len(opts) + len(payload)
+    frag = (0x2000 if args.mf else 0) | (args.frag_off & 0x1FFF) | (0x4000 if args.df else 0)
+    hdr = struct.pack(
+        "!BBHHHBBH4s4s", (args.version << 4) | (ihl & 0xF), args.tos, tot, 0x1234, frag,
+        args.ttl, proto, 0,
+        socket.inet_aton(args.src), socket.inet_aton(args.dst)) + opts
+    c = csum(hdr)
+    if args.bad_csum:
+        c ^= 0x5555
+    hdr = hdr[:10] + struct.pack("!H", c) + hdr[12:]
+    return ether(args, 0x0800) + hdr + payload
+
+
+def build_v6(args):
+    proto = PROTOS.get(args.proto, None)
+    proto = int(args.proto) if proto is None else proto
+    if args.proto == "icmp":
+        proto = 58
+    payload = l4(proto, args.payload, args.src, args.dst, True)
+    nexthdr = proto
+    if args.exthdr is not None:
+        # A minimal 8-byte extension header chaining to the real protocol.
+        if args.exthdr == 44:  # fragment header
+            payload = struct.pack("!BBHI", proto, 0, 0, 0x1234) + payload
+        else:
+            payload = struct.pack("!BB6s", proto, 0, b"\x01\x04\0\0\0\0") + payload
+        nexthdr = args.exthdr
+    plen = args.payload_len if args.payload_len is not None else len(payload)
+    ver_tc_fl = (args.version << 28) | (args.tos << 20) | 0x12345
+    hdr = struct.pack("!IHBB16s16s", ver_tc_fl, plen, nexthdr, args.ttl,
+                      ipaddress.IPv6Address(args.src).packed,
+                      ipaddress.IPv6Address(args.dst).packed)
+    return ether(args, 0x86DD) + hdr + payload
+
+
+def build_arp(args):
+    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac(args.smac),
+                       socket.inet_aton(args.src), b"\0" * 6, socket.inet_aton(args.dst))
+    return ether(args, 0x0806) + body
+
+
+def ctx(ifindex):
+    """struct __sk_buff (192 bytes) with ingress_ifindex (36) and ifindex (40)."""
+    b = bytearray(192)
+    struct.pack_into("<II", b, 36, ifindex, ifindex)
+    return bytes(b)
+
+
+def check_fwd(inp, out, smac, dmac):
+    """Return a list of problems (empty when OUT is IN correctly forwarded)."""
+    errs = []
+    if len(inp) != len(out):
+        return ["length changed: %d -> %d" % (len(inp), len(out))]
+    if out[0:6] != mac(dmac):
+        errs.append("dst MAC %s, want %s" % (out[0:6].hex(":"), dmac))
+    if out[6:12] != mac(smac):
+        errs.append("src MAC %s, want %s" % (out[6:12].hex(":"), smac))
+    etype = struct.unpack("!H", inp[12:14])[0]
+    i, o = bytearray(inp), bytearray(out)
+    if etype == 0x0800:
+        if o[22] != i[22] - 1:
+            errs.append("TTL %d -> %d, want -1" % (i[22], o[22]))
+        ihl = (i[14] & 0xF) * 4
+        if csum(bytes(o[14:14 + ihl])) != 0:
+            errs.append("IPv4 header checksum wrong after rewrite")
+        i[22] = o[22]
+        i[24:26] = o[24:26]
+    elif etype == 0x86DD:
+        if o[21] != i[21] - 1:
+            errs.append("hop limit %d -> %d, want -1" % (i[21], o[21]))
+        i[21] = o[21]
+    else:
+        errs.append("not IP")
+    if i[12:] != o[12:]:
+        errs.append("bytes beyond MACs/TTL/checksum changed")
+    return errs
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "ctx":
+        sys.stdout.buffer.write(ctx(int(sys.argv[2])))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "check-fwd":
+        _, _, fin, fout, smac, dmac = sys.argv
+        with open(fin, "rb") as f1, open(fout, "rb") as f2:
+            errs = check_fwd(f1.read(), f2.read(), smac, dmac)
+        for e in errs:
+            print("check-fwd: " + e, file=sys.stderr)
+        return 1 if errs else 0
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("kind", choices=["v4", "v6", "arp"])
+    p.add_argument("--smac", default="02:ca:00:01:00:02")
+    p.add_argument("--dmac", default="02:ca:00:01:00:01")
+    p.add_argument("--src")
+    p.add_argument("--dst")
+    p.add_argument("--ttl", type=int, default=64)
+    p.add_argument("--tos", type=int, default=0)
+    p.add_argument("--proto", default="udp")
+    p.add_argument("--payload", type=int, default=18)
+    p.add_argument("--vlan", type=int)
+    p.add_argument("--qinq", action="store_true")
+    p.add_argument("--tot-len", type=int)
+    p.add_argument("--payload-len", type=int)
+    p.add_argument("--ihl", type=int)
+    p.add_argument("--version", type=int)
+    p.add_argument("--options", action="store_true")
+    p.add_argument("--mf", action="store_true")
+    p.add_argument("--df", action="store_true")
+    p.add_argument("--frag-off", type=int, default=0)
+    p.add_argument("--bad-csum", action="store_true")
+    p.add_argument("--exthdr", type=int)
+    p.add_argument("--truncate", type=int)
+    a = p.parse_args()
+    if a.kind == "v4" or a.kind == "arp":
+        a.src = a.src or "198.18.1.2"
+        a.dst = a.dst or "198.18.2.2"
+        a.version = 4 if a.version is None else a.version
+    else:
+        a.src = a.src or "2001:2:0:1::2"
+        a.dst = a.dst or "2001:2:0:2::2"
+        a.version = 6 if a.version is None else a.version
+    frame = {"v4": build_v4, "v6": build_v6, "arp": build_arp}[a.kind](a)
+    if a.truncate is not None:
+        frame = frame[:a.truncate]
+    sys.stdout.buffer.write(frame)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
