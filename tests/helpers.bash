@@ -124,6 +124,7 @@ flood() {
 bg() {
 	local ns=$1 logf=$2
 	shift 2
+	: >"$logf" # now, not when the background job gets to it
 	nsenter --net="$(netns_path "$ns")" -- "$@" >"$logf" 2>&1 &
 	export BG_PID=$!
 }

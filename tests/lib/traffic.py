@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""traffic.py - bounded test traffic with verifiable content.
+
+  traffic.py udp-send DST PORT COUNT SIZE   send COUNT numbered datagrams,
+                                            paced; print the payload digest
+  traffic.py udp-recv PORT COUNT TIMEOUT    receive up to COUNT datagrams or
+                                            until TIMEOUT s of silence; print
+                                            "received digest"
+  traffic.py raw-send IFACE FRAME COUNT     send FRAME (a file) COUNT times
+                                            from an AF_PACKET TX ring
+
+The digest is sha256 over the payloads in sequence order, so sender and
+receiver agree exactly when every datagram arrived intact.
+
+Frames sent from an AF_PACKET TX ring (PACKET_TX_RING, as trafgen does) are
+built by tpacket_snd() with only the link-layer header (14 bytes) copied into
+the skb's linear area and the rest attached as page fragments: the shape
+that makes a tc program's direct packet access fail unless it calls
+bpf_skb_pull_data().  (A plain send() on the same socket would not show it:
+packet_snd() makes frames smaller than a page fully linear.)
+"""
+import hashlib
+import mmap
+import socket
+import struct
+import sys
+import time
+
+
+def payload(seq, size):
+    body = bytes(((seq + i) * 31) & 0xFF for i in range(max(size - 4, 0)))
+    return struct.pack("!I", seq) + body
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def udp_send(dst, port, count, size):
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    h = hashlib.sha256()
+    for seq in range(count):
+        p = payload(seq, size)
+        h.update(p)
+        s.sendto(p, (dst, port))
+        if seq % 32 == 31:
+            time.sleep(0.001)  # pace: never outrun a 1000-packet backlog
+    print(h.hexdigest())
+
+
+def udp_recv(port, count, timeout):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(("::", port))
+    s.settimeout(timeout)
+    got = {}
+    try:
+        while len(got) < count:
+            data, _ = s.recvfrom(65536)
+            got[struct.unpack("!I", data[:4])[0]] = data
+    except socket.timeout:
+        pass
+    h = hashlib.sha256()
+    for seq in sorted(got):
+        h.update(got[seq])
+    print(len(got), h.hexdigest())
+
+
+SOL_PACKET = 263
+PACKET_VERSION = 10
+PACKET_TX_RING = 13
+TPACKET_V2 = 1
+TP_STATUS_AVAILABLE = 0
+TP_STATUS_SEND_REQUEST = 1
+RING_BLOCK, RING_BLOCKS, RING_FRAME = 4096, 16, 2048
+RING_FRAMES = RING_BLOCK * RING_BLOCKS // RING_FRAME
+# TX data starts after the aligned struct tpacket2_hdr (32 bytes).
+TX_DATA_OFF = 32
+
+
+def raw_send(iface, frame_file, count):
+    with open(frame_file, "rb") as f:
+        frame = f.read()
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
+    s.setsockopt(SOL_PACKET, PACKET_TX_RING,
+                 struct.pack("IIII", RING_BLOCK, RING_BLOCKS, RING_FRAME, RING_FRAMES))
+    s.bind((iface, 0))
+    ring = mmap.mmap(s.fileno(), RING_BLOCK * RING_BLOCKS, mmap.MAP_SHARED,
+                     mmap.PROT_READ | mmap.PROT_WRITE)
+    sent = 0
+    while sent < count:
+        batch = min(count - sent, 32)
+        for i in range(batch):
+            off = ((sent + i) % RING_FRAMES) * RING_FRAME
+            deadline = time.time() + 5
+            while struct.unpack_from("I", ring, off)[0] != TP_STATUS_AVAILABLE:
+                if time.time() > deadline:
+                    raise SystemExit("raw-send: TX ring slot never freed")
+                time.sleep(0.0005)
+            ring[off + TX_DATA_OFF:off + TX_DATA_OFF + len(frame)] = frame
+            struct.pack_into("II", ring, off + 4, len(frame), len(frame))  # tp_len, tp_snaplen
+            struct.pack_into("I", ring, off, TP_STATUS_SEND_REQUEST)
+        s.send(b"")
+        sent += batch
+        time.sleep(0.001)
+    # wait until the kernel has taken every frame
+    deadline = time.time() + 5
+    while any(struct.unpack_from("I", ring, i * RING_FRAME)[0] not in (TP_STATUS_AVAILABLE,)
+              for i in range(RING_FRAMES)) and time.time() < deadline:
+        time.sleep(0.001)
+    ring.close()
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd = argv[1]
+    if cmd == "udp-send" and len(argv) == 6:
+        udp_send(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    elif cmd == "udp-recv" and len(argv) == 5:
+        udp_recv(int(argv[2]), int(argv[3]), float(argv[4]))
+    elif cmd == "raw-send" and len(argv) == 5:
+        raw_send(argv[2], argv[3], int(argv[4]))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
