@@ -32,6 +32,8 @@ MAKEFLAGS += --no-print-directory
 MULTIARCH := $(shell $(CLANG) -print-multiarch 2>/dev/null || gcc -print-multiarch 2>/dev/null)
 BPF_CFLAGS ?= -g -O2 -target bpf -Wall -Wextra -Werror \
 	$(if $(MULTIARCH),-idirafter /usr/include/$(MULTIARCH))
+# Extra -D/-I flags on top (e.g. BPF_EXTRA=-DTCACCEL_MAX_IFACES=512).
+BPF_EXTRA ?=
 
 BPF_SRC  := bpf/tcaccel.bpf.c
 BPF_HDRS := $(wildcard bpf/include/*.h)
@@ -53,7 +55,7 @@ all: $(BPF_OBJ) $(REASONS)
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -c $< -o $@
 
 # "index<TAB>name<TAB>description" for every reason, straight from the
 # X-macro the program is compiled from.

@@ -32,6 +32,9 @@ lab_up() {
 	done < <("$ROOT/netns/$1" env)
 }
 
+# lab_ns ROLE: the namespace of ROLE in this file's lab (router, c1, ...).
+lab_ns() { printf '%s-%s' "$LAB" "$1"; }
+
 lab_down() {
 	[[ -n "${LAB:-}" ]] && "$ROOT/netns/lab" down --name "$LAB" >/dev/null 2>&1
 	return 0
@@ -84,9 +87,9 @@ our_prog() {
 		jq -r '.[] | select(.options.prog.name == "tcaccel_ingress") | .options.prog.id'
 }
 
-# filters NS DEV [ingress|egress]: number of filters on the hook.
+# filters NS DEV [ingress|egress]: number of filters (preferences) on the hook.
 filters() {
-	in_ns "$1" tc -j filter show dev "$2" "${3:-ingress}" | jq '[.[] | select(.options)] | length'
+	in_ns "$1" tc -j filter show dev "$2" "${3:-ingress}" | jq '[.[].pref] | unique | length'
 }
 
 has_clsact() {
