@@ -65,7 +65,7 @@ int tcaccel_ingress(struct __sk_buff *skb)
 	reason = tcaccel_l2_check(skb, &proto);
 	if (reason == TCACCEL_REDIRECT) {
 		if (proto == bpf_htons(ETH_P_IP))
-			reason = tcaccel_ipv4(skb, &fib, 0);
+			reason = tcaccel_ipv4(skb, &fib, 0, cfg->flags);
 		else
 			reason = tcaccel_ipv6(skb, &fib, 0);
 	}

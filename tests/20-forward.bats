@@ -28,6 +28,7 @@ setup() {
 
 teardown() {
 	"$TCACCEL" unload --all --netns "$NS_ROUTER" >/dev/null 2>&1 || true
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=0"
 	in_ns "$NS_ROUTER" ip link set "$RT_IF_SERVER" mtu 1500
 	in_ns "$NS_CLIENT" ip route flush cache
 	in_ns "$NS_CLIENT" ip -6 route flush cache
@@ -202,4 +203,23 @@ flood_paths() {
 	assert_output --partial "Packet too big: mtu=1280"
 	# the DF'd one plus the unfragmented IPv6 one: 1428 and 1448 bytes
 	assert_equal "$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" FIB_FRAG_NEEDED) - t0))" 2
+}
+
+@test "on the wire: with rp_filter strict, spoofed sources are dropped by the stack, not forwarded" {
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=1"
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	local frame=$BATS_TEST_TMPDIR/spoofed.bin r0 d0
+	"$PKT" v4 --smac "$CLIENT_MAC" --dmac "$RT_CLIENT_MAC" --src 198.18.2.99 \
+		--dst "$SERVER_IP4" --proto udp --payload 100 >"$frame"
+	r0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" RPF_FAILED)
+	d0=$(snmp "$NS_ROUTER" TcpExtIPReversePathFilter)
+	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5201 1 2
+	wait_listen "$NS_SERVER" 5201 udp
+	in_ns "$NS_CLIENT" "$TRAFFIC" raw-send eth0 "$frame" 50
+	wait "$BG_PID"
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=0"
+	run cut -d' ' -f1 "$BATS_TEST_TMPDIR/udp.out"
+	assert_output 0
+	assert_equal "rpf $(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" RPF_FAILED) - r0))" "rpf 50"
+	assert_equal "kernel drops $(($(snmp "$NS_ROUTER" TcpExtIPReversePathFilter) - d0))" "kernel drops 50"
 }

@@ -24,11 +24,10 @@ setup_file() {
 	in_ns "$NS_ROUTER" ip -6 route add unreachable 2001:2:0:51::/64
 	in_ns "$NS_ROUTER" ip -6 route add prohibit 2001:2:0:52::/64
 	in_ns "$NS_ROUTER" ip -6 route add 2001:2:0:53::/64 encap seg6 mode encap segs 2001:2:0:2::2 dev "$RT_IF_SERVER"
-	# Looked up once: the program, its ifindex and stats slot.
-	CL_PROG=$(our_prog "$NS_ROUTER" "$RT_IF_CLIENT")
+	# Looked up once: the interface's ifindex and stats slot (a reload keeps both).
 	CL_IDX=$(ifindex "$NS_ROUTER" "$RT_IF_CLIENT")
 	CL_SLOT=$(iface_slot "$NS_ROUTER" "$RT_IF_CLIENT")
-	export CL_PROG CL_IDX CL_SLOT
+	export CL_IDX CL_SLOT
 }
 
 teardown_file() {
@@ -39,20 +38,25 @@ teardown_file() {
 teardown() {
 	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.forwarding=1" "net.ipv6.conf.$RT_IF_CLIENT.forwarding=1"
 	in_ns "$NS_ROUTER" ip link set "$RT_IF_SERVER" mtu 1500
+	if [[ "$(in_ns "$NS_ROUTER" sysctl -n "net.ipv4.conf.$RT_IF_CLIENT.rp_filter")" != 0 ]]; then
+		in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=0"
+		"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	fi
 }
 
 # run_frame SLOT REASON CTX_IFINDEX PKT-ARGS...: build a frame, run it through
 # to-client's program as if it arrived on CTX_IFINDEX; sets VERDICT and
 # DELTA (how much REASON's counter in SLOT moved).
 run_frame() {
-	local slot=$1 idx before after res
+	local slot=$1 idx before after res prog
 	idx=$(reason_index "$2")
+	prog=$(our_prog "$NS_ROUTER" "$RT_IF_CLIENT")
 	local ctx_if=$3
 	shift 3
 	"$PKT" "$@" >"$BATS_TEST_TMPDIR/in.bin"
 	"$PKT" ctx "$ctx_if" >"$BATS_TEST_TMPDIR/ctx.bin"
 	read -ra before <<<"$(slot_packets "$NS_ROUTER" "$slot")"
-	res=$(in_ns "$NS_ROUTER" bpftool prog run id "$CL_PROG" data_in "$BATS_TEST_TMPDIR/in.bin" \
+	res=$(in_ns "$NS_ROUTER" bpftool prog run id "$prog" data_in "$BATS_TEST_TMPDIR/in.bin" \
 		data_out "$BATS_TEST_TMPDIR/out.bin" ctx_in "$BATS_TEST_TMPDIR/ctx.bin")
 	read -ra after <<<"$(slot_packets "$NS_ROUTER" "$slot")"
 	VERDICT=$(sed -n 's/^Return value: \([0-9-]*\),.*/\1/p' <<<"$res")
@@ -235,4 +239,21 @@ expect_fwd() {
 	assert_equal "verdict $VERDICT" "verdict 0"
 	cmp "$BATS_TEST_TMPDIR/in.bin" "$BATS_TEST_TMPDIR/out.bin"
 	assert_equal "DISABLED +$DELTA" "DISABLED +1"
+}
+
+@test "pass RPF_FAILED: rp_filter strict - spoofed and unroutable sources" {
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=1"
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	# 198.18.2.99 lives behind to-server, not behind to-client: spoofed.
+	expect_pass RPF_FAILED v4 --src 198.18.2.99
+	expect_pass RPF_FAILED v4 --src 203.0.113.5
+	expect_fwd v4
+	expect_fwd v4 --src 198.18.1.77
+}
+
+@test "pass RPF_FAILED: rp_filter loose - only sources with no route at all" {
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=2"
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	expect_fwd v4 --src 198.18.2.99
+	expect_pass RPF_FAILED v4 --src 203.0.113.5
 }

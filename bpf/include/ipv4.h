@@ -13,6 +13,7 @@
 #include "common.h"
 #include "csum.h"
 #include "fib.h"
+#include "maps.h"
 #include "parsing.h"
 
 static __always_inline bool ipv4_is_multicast(__be32 a) { return (a & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000); }
@@ -20,12 +21,40 @@ static __always_inline bool ipv4_is_zeronet(__be32 a)   { return (a & bpf_htonl(
 static __always_inline bool ipv4_is_loopback(__be32 a)  { return (a & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000); }
 
 /*
+ * Reverse-path filter, as fib_validate_source() does it when the ingress
+ * device has rp_filter set: look the *source* up as a destination; strict
+ * mode wants the answer to leave through the ingress device, loose mode any
+ * route at all.  (Multipath routes: only the chosen next hop is compared.)
+ * Without this, spoofed sources the stack would drop are forwarded.
+ */
+static __always_inline __u32 tcaccel_ipv4_rpf(struct __sk_buff *skb, const struct iphdr *iph,
+					      __u32 cfg_flags)
+{
+	struct bpf_fib_lookup rev = {};
+	long rc;
+
+	rev.family = AF_INET;
+	rev.tos = iph->tos;
+	rev.ipv4_src = iph->daddr;
+	rev.ipv4_dst = iph->saddr;
+	rev.ifindex = skb->ingress_ifindex;
+	/* A non-zero tot_len skips the skb-vs-MTU check (not ours to make here). */
+	rev.tot_len = sizeof(*iph);
+	rc = bpf_fib_lookup(skb, &rev, sizeof(rev), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return TCACCEL_RPF_FAILED;
+	if ((cfg_flags & TCACCEL_F_RPF_STRICT) && rev.ifindex != skb->ingress_ifindex)
+		return TCACCEL_RPF_FAILED;
+	return TCACCEL_REDIRECT;
+}
+
+/*
  * Returns TCACCEL_REDIRECT with @fib filled and the packet rewritten
  * (MACs from the FIB, TTL - 1, checksum fixed), or a pass reason with the
  * packet bytes untouched.
  */
 static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
-					  __u32 fib_flags)
+					  __u32 fib_flags, __u32 cfg_flags)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -74,6 +103,11 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	reason = tcaccel_fib_post(skb, fib, tot_len, iph->ttl);
 	if (reason != TCACCEL_REDIRECT)
 		return reason;
+	if (cfg_flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
+		reason = tcaccel_ipv4_rpf(skb, iph, cfg_flags);
+		if (reason != TCACCEL_REDIRECT)
+			return reason;
+	}
 
 	ipv4_decrease_ttl(iph);
 	tcaccel_l2_rewrite(eth, fib);

@@ -35,12 +35,18 @@ enum tcaccel_mode {
 	TCACCEL_MODE_REDIRECT = 1,	/* bpf_redirect() to the FIB egress */
 };
 
+/* tcaccel_cfg.flags, set by `load` from the interface's sysctls. */
+enum tcaccel_cfg_flags {
+	TCACCEL_F_RPF_STRICT	= 1 << 0,	/* rp_filter = 1: reverse route via this device */
+	TCACCEL_F_RPF_LOOSE	= 1 << 1,	/* rp_filter = 2: some reverse route exists */
+};
+
 struct tcaccel_cfg {
 	__u32 enabled;		/* 0: pass everything (counted DISABLED) */
 	__u32 mode;		/* enum tcaccel_mode */
 	__u32 debug;		/* 1: bpf_printk every decision */
 	__u32 slot;		/* index into tcaccel_stats, 1..MAX_IFACES-1 */
-	__u32 flags;		/* reserved, 0 */
+	__u32 flags;		/* enum tcaccel_cfg_flags */
 	__u32 reserved[3];	/* reserved, 0 */
 };
 

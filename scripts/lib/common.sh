@@ -53,6 +53,16 @@ tracefs_ensure() {
 	fi
 }
 
+# Serialise state changes: two shells running `load` at once must not race
+# for stats slots, clsact or pins.  Held until the process exits.
+tcaccel_lock() {
+	local f=${TCACCEL_LOCK:-/run/lock/tcaccel.lock}
+	mkdir -p "${f%/*}"
+	exec {TCACCEL_LOCK_FD}>"$f"
+	flock -w 30 "$TCACCEL_LOCK_FD" ||
+		die "another tcaccel command has held $f for 30 s; is one stuck?"
+}
+
 # --- network namespaces ------------------------------------------------------
 #
 # `ip netns exec` and `tc -n` unshare the mount namespace and remount /sys,
