@@ -79,14 +79,14 @@ help:
 	@echo '  make lint               shellcheck every script'
 	@echo
 	@echo 'Use (root):'
-	@echo '  make load IFACE=dev [NETNS=ns] [MODE=redirect] [FORCE=1]'
+	@echo '  make load IFACE=dev|all [NETNS=ns] [MODE=auto|redirect|peer|neigh] [FORCE=1]'
 	@echo '  make unload IFACE=dev [NETNS=ns]'
 	@echo '  make status [IFACE=dev] [NETNS=ns] [FORMAT=table|json]'
 	@echo '  make trace IFACE=dev [NETNS=ns] [DURATION=s]'
 	@echo
 	@echo 'Lab:'
 	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
-	@echo '  make demo               build, lab, kernel path vs fast path, report'
+	@echo '  make demo [TOPO=node] [KEEP=1]  kernel path vs fast path on a lab, report'
 
 load: all
 	$(Q)$(CLI) load $(IFACE) $(CLI_OPTS)
@@ -113,7 +113,7 @@ lab-down:
 	$(Q)$(LAB) down $(call opt,--topo,$(TOPO))
 
 demo: all
-	$(Q)scripts/demo
+	$(Q)scripts/demo $(call opt,--topo,$(TOPO)) $(if $(filter 1 yes true,$(KEEP)),--keep)
 
 test: all
 	$(Q)tests/run $(TESTS)

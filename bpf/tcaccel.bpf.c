@@ -44,6 +44,23 @@ static const char tcaccel_reason_names[TCACCEL_NR_REASONS][20] = {
 #undef TCACCEL_REASON_NAME
 
 /*
+ * bpf_redirect_neigh() with the next hop the FIB found (it rewrote
+ * ipv4_dst/ipv6_dst to the gateway, if any; an IPv4 route may have an IPv6
+ * gateway, hence fib->family).  The neighbour layer resolves it if needed -
+ * queueing the packet meanwhile - and writes both MACs.
+ */
+static __always_inline long tcaccel_redirect_neigh(const struct bpf_fib_lookup *fib)
+{
+	struct bpf_redir_neigh nh = { .nh_family = fib->family };
+
+	if (fib->family == AF_INET)
+		nh.ipv4_nh = fib->ipv4_dst;
+	else
+		__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, sizeof(nh.ipv6_nh));
+	return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
+}
+
+/*
  * The entry point.  (Its name must differ from the section name "tc":
  * a C symbol called like its section does not compile.)
  */
@@ -65,18 +82,34 @@ int tcaccel_ingress(struct __sk_buff *skb)
 	reason = tcaccel_l2_check(skb, &proto);
 	if (reason == TCACCEL_REDIRECT) {
 		if (proto == bpf_htons(ETH_P_IP))
-			reason = tcaccel_ipv4(skb, &fib, 0, cfg->flags);
+			reason = tcaccel_ipv4(skb, &fib, cfg->mode, cfg->flags);
 		else
-			reason = tcaccel_ipv6(skb, &fib, 0);
+			reason = tcaccel_ipv6(skb, &fib, cfg->mode);
 	}
 
-	if (reason == TCACCEL_REDIRECT)
+	/*
+	 * bpf_redirect() queues the packet to the egress device's transmit
+	 * (its qdisc and tc egress run, a veth counts TX); bpf_redirect_peer()
+	 * puts it straight onto the veth peer's ingress in the other netns,
+	 * skipping the host-side transmit and the backlog queue;
+	 * bpf_redirect_neigh() transmits through the neighbour layer.
+	 */
+	switch (reason) {
+	case TCACCEL_REDIRECT:
 		verdict = bpf_redirect(fib.ifindex, 0);
+		break;
+	case TCACCEL_PEER:
+		verdict = bpf_redirect_peer(fib.ifindex, 0);
+		break;
+	case TCACCEL_NEIGH:
+		verdict = tcaccel_redirect_neigh(&fib);
+		break;
+	}
 
 	if (unlikely(cfg->debug) && reason < TCACCEL_NR_REASONS)
 		bpf_printk("tcaccel: if=%u len=%u %s egress=%u", ifindex, skb->len,
 			   tcaccel_reason_names[reason],
-			   reason == TCACCEL_REDIRECT ? fib.ifindex : 0);
+			   tcaccel_is_forward(reason) ? fib.ifindex : 0);
 
 	return tcaccel_account(skb, cfg->slot, reason, verdict);
 }

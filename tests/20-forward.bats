@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # End to end through the router lab (diagram: netns/router), with tcaccel on
-# both router interfaces.  Connectivity alone proves nothing - the kernel
+# both router interfaces in the default mode (auto: the router's veths lead
+# into the client's and server's namespaces, so packets take PEER).  Connectivity alone proves nothing - the kernel
 # forwards too - so every test also checks *which* path carried the traffic:
-# the program's REDIRECT counters rise and the router's own forwarding
+# the program's forward counters (REDIRECT, PEER, NEIGH) rise and the router's own forwarding
 # counters (IpForwDatagrams, Ip6OutForwDatagrams) stay flat, or the reverse
 # once unloaded.
 
@@ -34,8 +35,8 @@ teardown() {
 	in_ns "$NS_CLIENT" ip -6 route flush cache
 }
 
-redirects() { # both router interfaces
-	echo $(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT) + $(counter "$NS_ROUTER" "$RT_IF_SERVER" REDIRECT)))
+redirects() { # forwarded by the fast path, both router interfaces, any mode
+	echo $(($(forwarded "$NS_ROUTER" "$RT_IF_CLIENT") + $(forwarded "$NS_ROUTER" "$RT_IF_SERVER")))
 }
 
 kernel_fwd() { # the router's forwarded datagrams, both families
@@ -110,14 +111,14 @@ tcp_transfer() {
 @test "UDP: 2000 datagrams over IPv4 and IPv6 arrive intact on the fast path" {
 	local ip r0 sent got
 	for ip in "$SERVER_IP4" "$SERVER_IP6"; do
-		r0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT)
+		r0=$(forwarded "$NS_ROUTER" "$RT_IF_CLIENT")
 		bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5002 2000 2
 		wait_listen "$NS_SERVER" 5002 udp
 		sent=$(in_ns "$NS_CLIENT" "$TRAFFIC" udp-send "$ip" 5002 2000 1000)
 		wait "$BG_PID"
 		got=$(cat "$BATS_TEST_TMPDIR/udp.out")
 		assert_equal "$got" "2000 $sent"
-		assert [ $(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT) - r0)) -ge 2000 ]
+		assert [ $(($(forwarded "$NS_ROUTER" "$RT_IF_CLIENT") - r0)) -ge 2000 ]
 	done
 }
 
@@ -158,7 +159,7 @@ flood_paths() {
 	local r0 frame=$BATS_TEST_TMPDIR/frame.bin
 	"$PKT" v4 --smac "$CLIENT_MAC" --dmac "$RT_CLIENT_MAC" --src "$CLIENT_IP4" \
 		--dst "$SERVER_IP4" --proto udp --payload 200 >"$frame"
-	r0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT)
+	r0=$(forwarded "$NS_ROUTER" "$RT_IF_CLIENT")
 	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5201 1 2
 	wait_listen "$NS_SERVER" 5201 udp
 	in_ns "$NS_CLIENT" "$TRAFFIC" raw-send eth0 "$frame" 200
@@ -166,7 +167,7 @@ flood_paths() {
 	# The receiver got the datagram (it dedups by sequence number: one).
 	run cut -d' ' -f1 "$BATS_TEST_TMPDIR/udp.out"
 	assert_output 1
-	assert_equal "$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT) - r0))" 200
+	assert_equal "$(($(forwarded "$NS_ROUTER" "$RT_IF_CLIENT") - r0))" 200
 }
 
 @test "on the wire: TTL 1 gets ICMP time exceeded from the router (IPv4, IPv6)" {

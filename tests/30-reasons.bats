@@ -14,7 +14,9 @@ load helpers
 
 setup_file() {
 	lab_up router
-	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	# The matrix is about what gets forwarded, so plain redirect mode: the
+	# other modes are covered in tests/25-modes.bats.
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode redirect 2>/dev/null
 	# Routes whose FIB answer is not SUCCESS.
 	in_ns "$NS_ROUTER" ip route add blackhole 198.18.50.0/24
 	in_ns "$NS_ROUTER" ip route add unreachable 198.18.51.0/24
@@ -40,7 +42,7 @@ teardown() {
 	in_ns "$NS_ROUTER" ip link set "$RT_IF_SERVER" mtu 1500
 	if [[ "$(in_ns "$NS_ROUTER" sysctl -n "net.ipv4.conf.$RT_IF_CLIENT.rp_filter")" != 0 ]]; then
 		in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=0"
-		"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+		"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode redirect 2>/dev/null
 	fi
 }
 
@@ -243,7 +245,7 @@ expect_fwd() {
 
 @test "pass RPF_FAILED: rp_filter strict - spoofed and unroutable sources" {
 	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=1"
-	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode redirect 2>/dev/null
 	# 198.18.2.99 lives behind to-server, not behind to-client: spoofed.
 	expect_pass RPF_FAILED v4 --src 198.18.2.99
 	expect_pass RPF_FAILED v4 --src 203.0.113.5
@@ -253,7 +255,7 @@ expect_fwd() {
 
 @test "pass RPF_FAILED: rp_filter loose - only sources with no route at all" {
 	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=2"
-	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode redirect 2>/dev/null
 	expect_fwd v4 --src 198.18.2.99
 	expect_pass RPF_FAILED v4 --src 203.0.113.5
 }

@@ -69,6 +69,13 @@ slot_packets() {
 		jq -r '[.formatted.values[].value.packets] | transpose | map(add) | join(" ")'
 }
 
+# forwarded NS IFACE: packets the fast path forwarded from IFACE, whichever
+# way (REDIRECT, PEER, NEIGH).
+forwarded() {
+	"$TCACCEL" status "$2" --netns "$1" --format json |
+		jq -r '[.[0].counters | .REDIRECT, .PEER, .NEIGH | .packets // 0] | add // 0'
+}
+
 # unconfigured_counter NS REASON: slot 0, interfaces without a config entry.
 unconfigured_counter() {
 	"$TCACCEL" status --netns "$1" --format json |

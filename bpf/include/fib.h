@@ -14,6 +14,7 @@
 #define TCACCEL_FIB_H
 
 #include "common.h"
+#include "maps.h"
 #include "reasons.h"
 
 static __always_inline __u32 tcaccel_fib_reason(long rc)
@@ -63,7 +64,68 @@ static __always_inline __u32 tcaccel_fib_post(const struct __sk_buff *skb,
 	return TCACCEL_REDIRECT;
 }
 
-/* Rewrite both MACs from the FIB result (the neighbour entry). */
+/*
+ * bpf_redirect_peer() works only towards a veth (or netkit) whose peer is in
+ * another netns and up; anything else the kernel drops (skb_do_redirect()).
+ * The scripts keep the list of such devices in tcaccel_peers.
+ */
+static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
+{
+	return bpf_map_lookup_elem(&tcaccel_peers, &ifindex) != NULL;
+}
+
+/*
+ * Look the packet up (@fib's query fields are filled) and decide how it
+ * leaves, per @mode:
+ *   REDIRECT  SUCCESS -> REDIRECT
+ *   PEER      SUCCESS -> PEER when the egress is peer-capable, else REDIRECT
+ *   NEIGH     lookup with SKIP_NEIGH -> NEIGH (the neighbour need not exist)
+ *   AUTO      SUCCESS -> PEER or REDIRECT as PEER does; NO_NEIGH -> NEIGH
+ * or a pass reason.  @l3_len/@ttl feed the checks of tcaccel_fib_post().
+ *
+ * Kernel behaviour relied on: with BPF_FIB_LOOKUP_SKIP_NEIGH the lookup
+ * returns SUCCESS without touching the neighbour table, with the next hop
+ * (gateway, or the destination itself) in ipv4_dst/ipv6_dst and the MTU
+ * checked; a plain lookup that finds no neighbour returns NO_NEIGH *before*
+ * the MTU check, so AUTO asks once more with SKIP_NEIGH in that (rare) case.
+ */
+static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
+						 __u32 mode, __u32 l3_len, __u8 ttl)
+{
+	struct bpf_fib_lookup query = *fib;
+	bool neigh = mode == TCACCEL_MODE_NEIGH;
+	__u32 reason;
+	long rc;
+
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), neigh ? BPF_FIB_LOOKUP_SKIP_NEIGH : 0);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH && mode == TCACCEL_MODE_AUTO) {
+		*fib = query;
+		neigh = true;
+		rc = bpf_fib_lookup(skb, fib, sizeof(*fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	}
+	reason = tcaccel_fib_reason(rc);
+	if (reason != TCACCEL_REDIRECT)
+		return reason;
+	reason = tcaccel_fib_post(skb, fib, l3_len, ttl);
+	if (reason != TCACCEL_REDIRECT)
+		return reason;
+	if (neigh)
+		return TCACCEL_NEIGH;
+	if ((mode == TCACCEL_MODE_PEER || mode == TCACCEL_MODE_AUTO) &&
+	    tcaccel_peer_capable(fib->ifindex))
+		return TCACCEL_PEER;
+	return TCACCEL_REDIRECT;
+}
+
+static __always_inline bool tcaccel_is_forward(__u32 reason)
+{
+	return reason == TCACCEL_REDIRECT || reason == TCACCEL_PEER || reason == TCACCEL_NEIGH;
+}
+
+/*
+ * Rewrite both MACs from the FIB result (the neighbour entry).  Not for
+ * NEIGH: bpf_redirect_neigh() has the neighbour layer write them.
+ */
 static __always_inline void tcaccel_l2_rewrite(struct ethhdr *eth, const struct bpf_fib_lookup *fib)
 {
 	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);

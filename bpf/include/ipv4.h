@@ -49,19 +49,19 @@ static __always_inline __u32 tcaccel_ipv4_rpf(struct __sk_buff *skb, const struc
 }
 
 /*
- * Returns TCACCEL_REDIRECT with @fib filled and the packet rewritten
- * (MACs from the FIB, TTL - 1, checksum fixed), or a pass reason with the
- * packet bytes untouched.
+ * Returns a forward reason (REDIRECT, PEER, NEIGH: see tcaccel_fib_forward())
+ * with @fib filled and the packet rewritten (TTL - 1 with the checksum fixed;
+ * MACs from the FIB unless NEIGH), or a pass reason with the packet bytes
+ * untouched.
  */
 static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
-					  __u32 fib_flags, __u32 cfg_flags)
+					  __u32 mode, __u32 cfg_flags)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
-	__u32 tot_len, reason;
-	long rc;
+	__u32 tot_len, reason, rpf;
 
 	if ((void *)(iph + 1) > data_end)
 		return TCACCEL_TRUNCATED;
@@ -96,22 +96,19 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(iph + 1, data_end, iph->protocol, fib);
 
-	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), fib_flags);
-	reason = tcaccel_fib_reason(rc);
-	if (reason != TCACCEL_REDIRECT)
-		return reason;
-	reason = tcaccel_fib_post(skb, fib, tot_len, iph->ttl);
-	if (reason != TCACCEL_REDIRECT)
+	reason = tcaccel_fib_forward(skb, fib, mode, tot_len, iph->ttl);
+	if (!tcaccel_is_forward(reason))
 		return reason;
 	if (cfg_flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
-		reason = tcaccel_ipv4_rpf(skb, iph, cfg_flags);
-		if (reason != TCACCEL_REDIRECT)
-			return reason;
+		rpf = tcaccel_ipv4_rpf(skb, iph, cfg_flags);
+		if (rpf != TCACCEL_REDIRECT)
+			return rpf;
 	}
 
 	ipv4_decrease_ttl(iph);
-	tcaccel_l2_rewrite(eth, fib);
-	return TCACCEL_REDIRECT;
+	if (reason != TCACCEL_NEIGH)
+		tcaccel_l2_rewrite(eth, fib);
+	return reason;
 }
 
 #endif /* TCACCEL_IPV4_H */

@@ -61,16 +61,15 @@ static __always_inline bool ipv6_is_v4mapped(const struct in6_addr *a)
 	return !(a->s6_addr32[0] | a->s6_addr32[1]) && a->s6_addr32[2] == bpf_htonl(0xffff);
 }
 
-/* Same contract as tcaccel_ipv4(). */
+/* Same contract as tcaccel_ipv4().  (No rp_filter for IPv6 in the kernel.) */
 static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
-					  __u32 fib_flags)
+					  __u32 mode)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6h = (void *)(eth + 1);
 	__u32 l3_len, reason;
-	long rc;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return TCACCEL_TRUNCATED;
@@ -100,17 +99,14 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(ip6h + 1, data_end, ip6h->nexthdr, fib);
 
-	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), fib_flags);
-	reason = tcaccel_fib_reason(rc);
-	if (reason != TCACCEL_REDIRECT)
-		return reason;
-	reason = tcaccel_fib_post(skb, fib, l3_len, ip6h->hop_limit);
-	if (reason != TCACCEL_REDIRECT)
+	reason = tcaccel_fib_forward(skb, fib, mode, l3_len, ip6h->hop_limit);
+	if (!tcaccel_is_forward(reason))
 		return reason;
 
 	ipv6_decrease_hop_limit(ip6h);
-	tcaccel_l2_rewrite(eth, fib);
-	return TCACCEL_REDIRECT;
+	if (reason != TCACCEL_NEIGH)
+		tcaccel_l2_rewrite(eth, fib);
+	return reason;
 }
 
 #endif /* TCACCEL_IPV6_H */

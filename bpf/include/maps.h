@@ -14,6 +14,7 @@
  *   tcaccel_stats  PERCPU_ARRAY  slot -> struct tcaccel_stats
  *                  packets/bytes per reason; the slot comes from the cfg
  *                  entry, slot 0 counts interfaces without one.
+ *   tcaccel_peers  HASH          ifindex -> 1: veths bpf_redirect_peer() may use
  *
  * Lesson: a PERCPU map needs no atomics - each CPU increments its own
  * copy and readers (bpftool) sum the copies.
@@ -31,8 +32,20 @@
 #define TCACCEL_MAX_IFACES 256	/* interfaces per netns (stats slots) */
 #endif
 
+#ifndef TCACCEL_MAX_PEERS
+#define TCACCEL_MAX_PEERS 4096	/* peer-capable veths per netns */
+#endif
+
+/*
+ * How a forwardable packet leaves (see fib.h: tcaccel_fib_forward()).
+ * The scripts name them by index: off redirect peer neigh auto.
+ */
 enum tcaccel_mode {
-	TCACCEL_MODE_REDIRECT = 1,	/* bpf_redirect() to the FIB egress */
+	TCACCEL_MODE_REDIRECT = 1,	/* bpf_redirect() to the FIB egress, MACs from the FIB */
+	TCACCEL_MODE_PEER = 2,		/* bpf_redirect_peer() when the egress is a peer-capable
+					 * veth, bpf_redirect() otherwise */
+	TCACCEL_MODE_NEIGH = 3,		/* bpf_redirect_neigh(): no neighbour entry needed */
+	TCACCEL_MODE_AUTO = 4,		/* peer, else redirect; neigh when the neighbour is unknown */
 };
 
 /* tcaccel_cfg.flags, set by `load` from the interface's sysctls. */
@@ -70,6 +83,20 @@ struct {
 	__type(value, struct tcaccel_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcaccel_stats SEC(".maps");
+
+/*
+ * tcaccel_peers  HASH  ifindex -> 1 for every veth whose peer lives in
+ * another netns and that has no egress qdisc or tc filter of its own
+ * (bpf_redirect_peer() skips both).  Written by `load` from `ip -d -j link`,
+ * refreshed at every load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCACCEL_MAX_PEERS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcaccel_peers SEC(".maps");
 
 /* Count one packet under @reason in @slot and hand back @verdict. */
 static __always_inline int tcaccel_account(const struct __sk_buff *skb, __u32 slot,

@@ -54,9 +54,11 @@ tracefs_ensure() {
 }
 
 # Serialise state changes: two shells running `load` at once must not race
-# for stats slots, clsact or pins.  Held until the process exits.
+# for stats slots, clsact or pins.  Held until the process exits.  One lock
+# per bpffs instance (its device number), since that is what the pins share:
+# a test run with its own private bpffs does not wait for the host's.
 tcaccel_lock() {
-	local f=${TCACCEL_LOCK:-/run/lock/tcaccel.lock}
+	local f=${TCACCEL_LOCK:-/run/lock/tcaccel.$(stat -c %d "$TCACCEL_BPFFS").lock}
 	mkdir -p "${f%/*}"
 	exec {TCACCEL_LOCK_FD}>"$f"
 	flock -w 30 "$TCACCEL_LOCK_FD" ||
