@@ -31,10 +31,16 @@ lab_namespaces() {
 	return 0
 }
 
-ns_up() { # NS: create it with loopback up and forwarding as asked
+# ns_up NS: create it with loopback up, IPv6 DAD and router solicitations
+# off (one nsenter): a quiet lab, where every packet is one we sent.
+ns_up() {
 	ip netns add "$1"
-	in_ns "$1" ip link set lo up
-	in_ns "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	# shellcheck disable=SC2016 # $c is the inner shell's
+	in_ns "$1" sh -c 'ip link set lo up &&
+		for c in all default; do
+			echo 0 >/proc/sys/net/ipv6/conf/$c/accept_dad &&
+			echo 0 >/proc/sys/net/ipv6/conf/$c/router_solicitations || exit 1
+		done'
 }
 
 ns_forwarding() { # NS 0|1
@@ -59,6 +65,22 @@ ns_del() {
 	# Pins tcaccel made for this namespace go with it.
 	rm -rf -- "$(pin_root "$ns")"
 	rmdir "$TCACCEL_PIN_BASE/ns" "$TCACCEL_PIN_BASE" 2>/dev/null || true
+}
+
+# ns_del_all NS...: ns_del on each, 16 at a time (deletion waits on the
+# kernel, not the CPU).
+ns_del_all() {
+	local ns pid
+	local -a pids=()
+	for ns in "$@"; do
+		ns_del "$ns" &
+		pids+=($!)
+		if ((${#pids[@]} == 16)); then
+			for pid in "${pids[@]}"; do wait "$pid"; done
+			pids=()
+		fi
+	done
+	for pid in "${pids[@]+"${pids[@]}"}"; do wait "$pid"; done
 }
 
 # veth NS_A DEV_A MAC_A NS_B DEV_B MAC_B: a veth pair straight between two

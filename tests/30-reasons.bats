@@ -30,6 +30,17 @@ setup_file() {
 	CL_IDX=$(ifindex "$NS_ROUTER" "$RT_IF_CLIENT")
 	CL_SLOT=$(iface_slot "$NS_ROUTER" "$RT_IF_CLIENT")
 	export CL_IDX CL_SLOT
+	# The lab is live: the last MLD reports of interfaces that just came up
+	# would count beside our frames.  Wait until to-client's counters rest.
+	wait_until 15 counters_still
+}
+
+# counters_still: to-client's counters do not move for a second.
+counters_still() {
+	local a
+	a=$(slot_packets "$NS_ROUTER" "$CL_SLOT")
+	sleep 1
+	[[ "$(slot_packets "$NS_ROUTER" "$CL_SLOT")" == "$a" ]]
 }
 
 teardown_file() {

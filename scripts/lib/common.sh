@@ -113,6 +113,12 @@ u32_hex() {
 		$(((n >> 16) & 255)) $(((n >> 24) & 255))
 }
 
+# le32 VAR N: like u32_hex, into variable VAR (no subshell: for loops).
+le32() {
+	printf -v "$1" '%02x %02x %02x %02x' $(($2 & 255)) $((($2 >> 8) & 255)) \
+		$((($2 >> 16) & 255)) $((($2 >> 24) & 255))
+}
+
 # zero_hex N: N zero bytes.
 zero_hex() {
 	local i out=()
