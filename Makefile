@@ -15,6 +15,7 @@ MODE      ?=
 FORMAT    ?=
 DURATION  ?=
 FORCE     ?=
+FIREWALL  ?=
 TOPO      ?=
 CONTAINERS ?=
 TESTS     ?=
@@ -44,7 +45,8 @@ CLI := scripts/tcaccel
 LAB := netns/lab
 opt = $(if $(2),$(1) $(2))
 CLI_OPTS = $(call opt,--netns,$(NETNS)) $(call opt,--mode,$(MODE)) \
-	$(call opt,--format,$(FORMAT)) $(if $(filter 1 yes true,$(FORCE)),--force)
+	$(call opt,--format,$(FORMAT)) $(call opt,--firewall,$(FIREWALL)) \
+	$(if $(filter 1 yes true,$(FORCE)),--force)
 
 .DELETE_ON_ERROR:
 .PHONY: all help load unload status trace doctor deps lab lab-down demo \
@@ -79,7 +81,8 @@ help:
 	@echo '  make lint               shellcheck every script'
 	@echo
 	@echo 'Use (root):'
-	@echo '  make load IFACE=dev|all [NETNS=ns] [MODE=auto|redirect|peer|neigh] [FORCE=1]'
+	@echo '  make load IFACE=dev|all [NETNS=ns] [MODE=auto|redirect|peer|neigh]'
+	@echo '            [FIREWALL=respect|bypass|refuse]'
 	@echo '  make unload IFACE=dev [NETNS=ns]'
 	@echo '  make status [IFACE=dev] [NETNS=ns] [FORMAT=table|json]'
 	@echo '  make trace IFACE=dev [NETNS=ns] [DURATION=s]'

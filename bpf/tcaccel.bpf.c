@@ -82,9 +82,9 @@ int tcaccel_ingress(struct __sk_buff *skb)
 	reason = tcaccel_l2_check(skb, &proto);
 	if (reason == TCACCEL_REDIRECT) {
 		if (proto == bpf_htons(ETH_P_IP))
-			reason = tcaccel_ipv4(skb, &fib, cfg->mode, cfg->flags);
+			reason = tcaccel_ipv4(skb, &fib, cfg);
 		else
-			reason = tcaccel_ipv6(skb, &fib, cfg->mode);
+			reason = tcaccel_ipv6(skb, &fib, cfg);
 	}
 
 	/*

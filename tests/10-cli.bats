@@ -1,8 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 #
-# shellcheck disable=SC2119 # load_client is called with and without options
-#
 # scripts/tcaccel as a sysadmin meets it: idempotent load/unload, clear
 # errors, the firewall guard, stale pins, status and trace.  Router lab.
 
@@ -26,7 +24,6 @@ teardown() {
 }
 
 # load_client [OPTION...]: load on the router's client side.
-# shellcheck disable=SC2120 # options are optional
 load_client() {
 	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" "$@"
 }

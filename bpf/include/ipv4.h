@@ -13,6 +13,7 @@
 #include "common.h"
 #include "csum.h"
 #include "fib.h"
+#include "conntrack.h"
 #include "maps.h"
 #include "parsing.h"
 
@@ -55,13 +56,13 @@ static __always_inline __u32 tcaccel_ipv4_rpf(struct __sk_buff *skb, const struc
  * untouched.
  */
 static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
-					  __u32 mode, __u32 cfg_flags)
+					  const struct tcaccel_cfg *cfg)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
-	__u32 tot_len, reason, rpf;
+	__u32 tot_len, reason, gate;
 
 	if ((void *)(iph + 1) > data_end)
 		return TCACCEL_TRUNCATED;
@@ -96,13 +97,27 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(iph + 1, data_end, iph->protocol, fib);
 
-	reason = tcaccel_fib_forward(skb, fib, mode, tot_len, iph->ttl);
+	reason = tcaccel_fib_forward(skb, fib, cfg->mode, tot_len, iph->ttl);
 	if (!tcaccel_is_forward(reason))
 		return reason;
-	if (cfg_flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
-		rpf = tcaccel_ipv4_rpf(skb, iph, cfg_flags);
-		if (rpf != TCACCEL_REDIRECT)
-			return rpf;
+	if (cfg->flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
+		gate = tcaccel_ipv4_rpf(skb, iph, cfg->flags);
+		if (gate != TCACCEL_REDIRECT)
+			return gate;
+	}
+	if (cfg->flags & TCACCEL_F_CT_GATE) {
+		struct bpf_sock_tuple tuple = {};
+
+		tuple.ipv4.saddr = iph->saddr;
+		tuple.ipv4.daddr = iph->daddr;
+		tuple.ipv4.sport = fib->sport;
+		tuple.ipv4.dport = fib->dport;
+		gate = tcaccel_ct_gate(skb, &tuple, sizeof(tuple.ipv4), iph->protocol,
+				       tcaccel_tcp_flags(iph + 1, data_end, iph->protocol),
+				       (iph->protocol == IPPROTO_TCP ? cfg->ct_timeout_tcp
+								     : cfg->ct_timeout_udp) * 1000);
+		if (gate != TCACCEL_REDIRECT)
+			return gate;
 	}
 
 	ipv4_decrease_ttl(iph);

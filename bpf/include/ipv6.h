@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "csum.h"
+#include "conntrack.h"
 #include "fib.h"
 #include "parsing.h"
 
@@ -63,7 +64,7 @@ static __always_inline bool ipv6_is_v4mapped(const struct in6_addr *a)
 
 /* Same contract as tcaccel_ipv4().  (No rp_filter for IPv6 in the kernel.) */
 static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
-					  __u32 mode)
+					  const struct tcaccel_cfg *cfg)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -99,9 +100,24 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(ip6h + 1, data_end, ip6h->nexthdr, fib);
 
-	reason = tcaccel_fib_forward(skb, fib, mode, l3_len, ip6h->hop_limit);
+	reason = tcaccel_fib_forward(skb, fib, cfg->mode, l3_len, ip6h->hop_limit);
 	if (!tcaccel_is_forward(reason))
 		return reason;
+	if (cfg->flags & TCACCEL_F_CT_GATE) {
+		struct bpf_sock_tuple tuple = {};
+		__u32 gate;
+
+		__builtin_memcpy(tuple.ipv6.saddr, &ip6h->saddr, sizeof(tuple.ipv6.saddr));
+		__builtin_memcpy(tuple.ipv6.daddr, &ip6h->daddr, sizeof(tuple.ipv6.daddr));
+		tuple.ipv6.sport = fib->sport;
+		tuple.ipv6.dport = fib->dport;
+		gate = tcaccel_ct_gate(skb, &tuple, sizeof(tuple.ipv6), ip6h->nexthdr,
+				       tcaccel_tcp_flags(ip6h + 1, data_end, ip6h->nexthdr),
+				       (ip6h->nexthdr == IPPROTO_TCP ? cfg->ct_timeout_tcp
+								     : cfg->ct_timeout_udp) * 1000);
+		if (gate != TCACCEL_REDIRECT)
+			return gate;
+	}
 
 	ipv6_decrease_hop_limit(ip6h);
 	if (reason != TCACCEL_NEIGH)

@@ -52,6 +52,7 @@ enum tcaccel_mode {
 enum tcaccel_cfg_flags {
 	TCACCEL_F_RPF_STRICT	= 1 << 0,	/* rp_filter = 1: reverse route via this device */
 	TCACCEL_F_RPF_LOOSE	= 1 << 1,	/* rp_filter = 2: some reverse route exists */
+	TCACCEL_F_CT_GATE	= 1 << 2,	/* firewall `respect`: established flows only */
 };
 
 struct tcaccel_cfg {
@@ -60,7 +61,9 @@ struct tcaccel_cfg {
 	__u32 debug;		/* 1: bpf_printk every decision */
 	__u32 slot;		/* index into tcaccel_stats, 1..MAX_IFACES-1 */
 	__u32 flags;		/* enum tcaccel_cfg_flags */
-	__u32 reserved[3];	/* reserved, 0 */
+	__u32 ct_timeout_tcp;	/* s, gate only: conntrack's established timeouts, */
+	__u32 ct_timeout_udp;	/*    refreshed on the fast path (0: leave alone) */
+	__u32 reserved;		/* 0 */
 };
 
 struct tcaccel_stats {

@@ -13,8 +13,11 @@
 #include "common.h"
 #include "reasons.h"
 
-/* Ethernet + IPv6 header + the L4 ports: everything we ever read. */
-#define TCACCEL_PULL_LEN (sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + 4)
+/*
+ * Ethernet + IPv6 header + the first 20 bytes of L4 (ports, and the TCP
+ * flags the firewall gate reads): everything we ever read.
+ */
+#define TCACCEL_PULL_LEN (sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + 20)
 
 /*
  * Make the first @want bytes (or the whole frame, if shorter) linear.
@@ -83,6 +86,16 @@ static __always_inline void tcaccel_l4_ports(const void *l4, const void *data_en
 		return;
 	fib->sport = ports[0];
 	fib->dport = ports[1];
+}
+
+/* The TCP flags byte, 0 when not TCP or not in the linear data. */
+static __always_inline __u8 tcaccel_tcp_flags(const void *l4, const void *data_end, __u8 proto)
+{
+	const __u8 *p = l4;
+
+	if (proto != IPPROTO_TCP || (const void *)(p + 14) > data_end)
+		return 0;
+	return p[13];
 }
 
 #endif /* TCACCEL_PARSING_H */

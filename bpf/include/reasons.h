@@ -48,7 +48,12 @@
 	X(HAIRPIN,          "egress is the ingress device: the stack forwards it (ICMP redirect)") \
 	X(RPF_FAILED,       "reverse-path filter (rp_filter) fails: the stack drops it")       \
 	X(PEER,             "forwarded with bpf_redirect_peer() into the veth peer's netns")   \
-	X(NEIGH,            "forwarded with bpf_redirect_neigh(): the kernel fills the MACs")
+	X(NEIGH,            "forwarded with bpf_redirect_neigh(): the kernel fills the MACs")  \
+	X(CT_PROTO,         "firewall gate: not TCP/UDP, left to the stack and its rules")     \
+	X(CT_TCP_CTRL,      "firewall gate: TCP SYN/FIN/RST, conntrack must see it")           \
+	X(CT_MISS,          "firewall gate: no conntrack entry yet, the rules decide")          \
+	X(CT_NOT_ESTABLISHED, "firewall gate: entry unconfirmed or no reply seen yet")        \
+	X(CT_NAT,           "firewall gate: NATed flow, only the stack can rewrite it")
 
 #define TCACCEL_REASON_ENUM(name, desc) TCACCEL_##name,
 enum tcaccel_reason {

@@ -7,6 +7,11 @@
   traffic.py udp-recv PORT COUNT TIMEOUT    receive up to COUNT datagrams or
                                             until TIMEOUT s of silence; print
                                             "received digest"
+  traffic.py udp-echo PORT TIMEOUT          answer every datagram until TIMEOUT s
+                                            of silence
+  traffic.py udp-ping DST PORT COUNT SPORT  from source port SPORT, send COUNT
+                                            datagrams, each waiting (1 s) for its
+                                            echo; print the number of answers
   traffic.py raw-send IFACE FRAME COUNT     send FRAME (a file) COUNT times
                                             from an AF_PACKET TX ring
 
@@ -68,6 +73,39 @@ def udp_recv(port, count, timeout):
     print(len(got), h.hexdigest())
 
 
+def udp_echo(port, timeout):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
+    s.settimeout(timeout)
+    try:
+        while True:
+            data, peer = s.recvfrom(65536)
+            s.sendto(data, peer)
+    except socket.timeout:
+        pass
+
+
+def udp_ping(dst, port, count, sport):
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::" if ":" in dst else "0.0.0.0", sport))
+    s.settimeout(1.0)
+    answered = 0
+    for seq in range(count):
+        p = payload(seq, 64)
+        s.sendto(p, (dst, port))
+        try:
+            while True:
+                data, _ = s.recvfrom(65536)
+                if data == p:
+                    answered += 1
+                    break
+        except socket.timeout:
+            pass
+    print(answered)
+
+
 SOL_PACKET = 263
 PACKET_VERSION = 10
 PACKET_TX_RING = 13
@@ -123,6 +161,10 @@ def main(argv):
         udp_send(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif cmd == "udp-recv" and len(argv) == 5:
         udp_recv(int(argv[2]), int(argv[3]), float(argv[4]))
+    elif cmd == "udp-echo" and len(argv) == 4:
+        udp_echo(int(argv[2]), float(argv[3]))
+    elif cmd == "udp-ping" and len(argv) == 6:
+        udp_ping(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif cmd == "raw-send" and len(argv) == 5:
         raw_send(argv[2], argv[3], int(argv[4]))
     else:
