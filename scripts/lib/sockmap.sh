@@ -301,7 +301,7 @@ sock_reasons_file() {
 }
 
 sockmap_status_json() {
-	local loaded=false ops_id="" msg_id="" stats='[]' entries='[]' att
+	local loaded=false ops_id="" msg_id="" stats='{"e": [], "b": []}' att
 	if sock_pins_state; then
 		loaded=true
 		ops_id=$(sock_prog_id "$SOCK_PROG_OPS")
@@ -309,7 +309,6 @@ sockmap_status_json() {
 		stats=$(bpftool -j map lookup pinned "$(sock_pin "$SOCK_MAP_STATS")" key hex 00 00 00 00 |
 			jq -c '.formatted.values | map(.value)
 				| {e: (map(.events) | transpose | map(add)), b: (map(.bytes) | transpose | map(add))}')
-		entries=$(bpftool -j map dump pinned "$(sock_pin "$SOCK_MAP_HASH")")
 	fi
 	att=$(sock_attachments | jq -Rsc 'split("\n") | map(select(length > 0) | split("\t")
 		| {prog_id: (.[0] | tonumber), cgroup: .[1]})')
@@ -318,9 +317,12 @@ sockmap_status_json() {
 	# view of a sockhash, so decode the raw bytes.
 	local le=false
 	[[ "$(printf '\001\000' | od -An -tu2 | tr -d ' ')" == 1 ]] && le=true
-	jq -n --argjson loaded "$loaded" --arg dir "$SOCK_PIN_DIR" --arg ops "$ops_id" --arg msg "$msg_id" \
-		--argjson att "$att" --argjson stats "$stats" --argjson entries "$entries" --argjson le "$le" \
-		--rawfile reasons "$(sock_reasons_file)" '
+	# The sockhash dump (2 sockets per connection) comes in on stdin: too
+	# big for an argument.
+	{ if [[ "$loaded" == true ]]; then bpftool -j map dump pinned "$(sock_pin "$SOCK_MAP_HASH")"; else echo '[]'; fi; } |
+	jq --argjson loaded "$loaded" --arg dir "$SOCK_PIN_DIR" --arg ops "$ops_id" --arg msg "$msg_id" \
+		--argjson att "$att" --argjson stats "$stats" --argjson le "$le" \
+		--rawfile reasons "$(sock_reasons_file)" '. as $entries |
 		def bytes: map(ltrimstr("0x") | explode
 			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end) | .[0] * 16 + .[1]);
 		def uint: (if $le then reverse else . end) | reduce .[] as $b (0; . * 256 + $b);
