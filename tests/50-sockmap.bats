@@ -59,6 +59,8 @@ sm_json() { "$TCACCEL" sockmap status --format json; }
 sm_events() { sm_json | jq -r --arg r "$1" '.counters[$r].events'; }
 sm_bytes() { sm_json | jq -r --arg r "$1" '.counters[$r].bytes'; }
 sm_sockets() { sm_json | jq -r '.sockets'; }
+# ev JSON REASON: events of REASON in a status snapshot.
+ev() { jq -r --arg r "$2" '.counters[$r].events' <<<"$1"; }
 sockets_are() { [[ "$(sm_sockets)" == "$1" ]]; }
 # All counters as one line, to compare before/after.
 sm_counters() { sm_json | jq -c '.counters'; }
@@ -219,10 +221,8 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 }
 
 @test "one end outside the cgroup (either end, splice reader too): not redirected, no stall, bytes intact" {
-	local port=5103 a0 r0 p0 out
-	a0=$(sm_events SOCK_ADDED)
-	r0=$(sm_events MSG_REDIRECT)
-	p0=$(sm_events MSG_NO_PEER)
+	local port=5103 s0 s1 out
+	s0=$(sm_json)
 	# echo server inside, client outside
 	bg_cg "$BATS_TEST_TMPDIR/serve.log" timeout 60 "$SOCKTEST" serve --port "$port"
 	wait_until 10 listening "$port"
@@ -238,17 +238,17 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	wait "$srv"
 	out=$(cat "$BATS_TEST_TMPDIR/serve2.log")
 	assert_equal "$(jq -r .echoed <<<"$out")" 8000000
-	assert_equal "$(sm_events SOCK_ADDED)" $((a0 + 2))
-	assert_equal "$(sm_events MSG_REDIRECT)" "$r0"
+	s1=$(sm_json)
+	assert_equal "$(ev "$s1" SOCK_ADDED)" $(($(ev "$s0" SOCK_ADDED) + 2))
+	assert_equal "$(ev "$s1" MSG_REDIRECT)" "$(ev "$s0" MSG_REDIRECT)"
 	# each in-cgroup socket's first message found no peer: TCP for good
-	assert_equal "$(sm_events MSG_NO_PEER)" $((p0 + 2))
+	assert_equal "$(ev "$s1" MSG_NO_PEER)" $(($(ev "$s0" MSG_NO_PEER) + 2))
 	wait_until 10 sockets_are 0
 }
 
 @test "a peer in another lab netns, both in the cgroup: not redirected (netns in the key), transfer intact" {
-	local port=5104 a0 r0
-	a0=$(sm_events SOCK_ADDED)
-	r0=$(sm_events MSG_REDIRECT)
+	local port=5104 s0 s1
+	s0=$(sm_json)
 	nsenter --net="$(netns_path "$NS_SERVER")" -- "$TCACCEL" sockmap exec -- \
 		timeout 60 "$SOCKTEST" serve --addr 0.0.0.0 --port "$port" >"$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
 	local srv=$!
@@ -257,8 +257,10 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 		timeout 60 "$SOCKTEST" client --host "$SERVER_IP4" --port "$port" --bytes 10000000
 	assert_success
 	wait "$srv"
-	assert_equal "$(sm_events SOCK_ADDED)" $((a0 + 2))
-	assert_equal "$(sm_events MSG_REDIRECT)" "$r0"
+	s1=$(sm_json)
+	assert_equal "$(ev "$s1" SOCK_ADDED)" $(($(ev "$s0" SOCK_ADDED) + 2))
+	assert_equal "$(ev "$s1" MSG_REDIRECT)" "$(ev "$s0" MSG_REDIRECT)"
+	assert_equal "$(ev "$s1" MSG_NO_PEER)" $(($(ev "$s0" MSG_NO_PEER) + 2))
 }
 
 @test "the same 4-tuple in two netns at once: 4 sockets in the map, each connection gets its own bytes" {
@@ -281,27 +283,45 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	assert_equal "$(sm_events MSG_NO_PEER)" 0
 }
 
+@test "a direction that started on TCP stays on TCP: bytes in order when the peer joins the map later" {
+	local b=$BATS_TEST_TMPDIR/order s0 s1
+	s0=$(sm_json)
+	bg_cg "$BATS_TEST_TMPDIR/order.log" timeout 60 "$SOCKTEST" order --bytes 4000000 --barrier1 "$b"
+	wait_until 30 test -e "$b.ready"
+	# the client's first message created the server's socket: both in the map now
+	wait_until 10 sockets_are 2
+	touch "$b.go"
+	wait "$BG_PID" || fail "$(cat "$BATS_TEST_TMPDIR/order.log")"
+	s1=$(sm_json)
+	assert_equal "$(ev "$s1" MSG_NO_PEER)" $(($(ev "$s0" MSG_NO_PEER) + 1))
+	(($(ev "$s1" MSG_STAYS_TCP) > $(ev "$s0" MSG_STAYS_TCP)))
+	# the server's side found the client from its first message on
+	(($(ev "$s1" MSG_REDIRECT) > $(ev "$s0" MSG_REDIRECT)))
+}
+
 @test "IPv4, IPv6, v4-mapped both ways: redirected, bytes intact" {
 	local fam r0
+	r0=$(sm_bytes MSG_REDIRECT)
 	for fam in 4 6 mapped-server mapped-client; do
-		r0=$(sm_bytes MSG_REDIRECT)
 		run in_cg timeout 60 "$SOCKTEST" local --family "$fam" --bytes 4000000
 		assert_success
-		# both directions: 2 x 4 MB
-		(($(sm_bytes MSG_REDIRECT) - r0 >= 8000000)) || fail "family $fam not redirected"
 	done
+	# 4 families x 2 directions x 4 MB; a family whose sockets missed each
+	# other would have counted MSG_NO_PEER instead
+	(($(sm_bytes MSG_REDIRECT) - r0 >= 32000000))
 	assert_equal "$(sm_events MSG_NO_PEER)" 0
 	wait_until 10 sockets_are 0
 }
 
 @test "large writes, non-blocking partial sends, sendfile, splice into the socket: redirected, bytes intact" {
 	local how r0
+	r0=$(sm_bytes MSG_REDIRECT)
 	for how in sendall nonblock sendfile splice; do
-		r0=$(sm_bytes MSG_REDIRECT)
 		run in_cg timeout 60 "$SOCKTEST" local --send "$how" --bytes 24000000
 		assert_success
-		(($(sm_bytes MSG_REDIRECT) - r0 >= 48000000)) || fail "$how not redirected"
 	done
+	(($(sm_bytes MSG_REDIRECT) - r0 >= 4 * 48000000))
+	assert_equal "$(sm_events MSG_NO_PEER)" 0
 	wait_until 10 sockets_are 0
 }
 
@@ -318,16 +338,17 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 }
 
 @test "1000 concurrent connections: 2000 sockets in the map while open, none after, every message intact" {
-	local b=$BATS_TEST_TMPDIR/many a0 r0
-	a0=$(sm_events SOCK_ADDED)
-	r0=$(sm_events MSG_REDIRECT)
+	local b=$BATS_TEST_TMPDIR/many s0 s1
+	s0=$(sm_json)
 	bg_cg "$BATS_TEST_TMPDIR/many.log" timeout 120 "$SOCKTEST" many 1000 --barrier1 "$b"
 	wait_until 90 test -e "$b.ready"
 	assert_equal "$(sm_sockets)" 2000
 	touch "$b.go"
 	wait "$BG_PID" || fail "$(cat "$BATS_TEST_TMPDIR/many.log")"
-	assert_equal "$(sm_events SOCK_ADDED)" $((a0 + 2000))
-	(($(sm_events MSG_REDIRECT) - r0 >= 2000))
+	s1=$(sm_json)
+	assert_equal "$(ev "$s1" SOCK_ADDED)" $(($(ev "$s0" SOCK_ADDED) + 2000))
+	(($(ev "$s1" MSG_REDIRECT) - $(ev "$s0" MSG_REDIRECT) >= 2000))
+	assert_equal "$(ev "$s1" MSG_NO_PEER)" "$(ev "$s0" MSG_NO_PEER)"
 	wait_until 30 sockets_are 0
 }
 

@@ -15,6 +15,11 @@ what the other side received.  Prints one JSON line; exit 0 = all correct.
           --barrier1 F   after connecting: create F.ready, wait for F.go
           --barrier2 F   after the first exchange: the same, then a second
                          exchange on the same connection
+  order   the client's first message goes out before the server's socket
+          exists (TCP_DEFER_ACCEPT listener), so it finds no peer;
+          --barrier1 F after it (the test waits for the server socket to
+          enter the map), then --bytes more: the server must read them in
+          order.  Proves a direction never switches from TCP to redirect.
   many    N concurrent connections (2N sockets), a message each way on
           each, --barrier1/--barrier2 as above, then close them all
   serve   echo server for --count connections (--recv recv|splice)
@@ -310,6 +315,35 @@ def cmd_local(args):
     print(json.dumps(res), flush=True)
 
 
+def cmd_order(args):
+    ls = listener(socket.AF_INET, "127.0.0.1")
+    # The server's socket is created and established only when data
+    # arrives: the client's first message cannot find it.
+    ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 30)
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.settimeout(TIMEOUT)
+    c.connect(ls.getsockname())
+    first = os.urandom(4096)
+    c.sendall(first)
+    barrier(args.barrier1)
+    s, _ = ls.accept()
+    s.settimeout(TIMEOUT)
+    rest = os.urandom(args.bytes)
+    got = {}
+    run_threads([lambda: c.sendall(rest),
+                 lambda: got.__setitem__("all", read_recv(s, len(first) + len(rest)))])
+    if got["all"] != first + rest:
+        i = next((k for k, (a, b) in enumerate(zip(got["all"], first + rest)) if a != b), None)
+        fail("client->server bytes out of order or lost", first_difference=i, received=len(got["all"]))
+    reply = os.urandom(args.bytes)
+    run_threads([lambda: s.sendall(reply), lambda: got.__setitem__("reply", read_recv(c, len(reply)))])
+    if got["reply"] != reply:
+        fail("server->client bytes differ")
+    c.close()
+    s.close()
+    print(json.dumps(dict(ok=True, bytes=len(first) + len(rest))), flush=True)
+
+
 def cmd_many(args):
     need = 2 * args.n + 64
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -435,6 +469,9 @@ def main():
     lo.add_argument("--sport", type=int, default=0)
     lo.add_argument("--barrier1")
     lo.add_argument("--barrier2")
+    od = sub.add_parser("order")
+    od.add_argument("--bytes", type=int, default=1 << 20)
+    od.add_argument("--barrier1")
     ma = sub.add_parser("many")
     ma.add_argument("n", type=int)
     ma.add_argument("--family", default="4", choices=["4", "6", "mapped-server", "mapped-client"])
@@ -458,7 +495,7 @@ def main():
     args = p.parse_args()
     socket.setdefaulttimeout(TIMEOUT)
     try:
-        dict(local=cmd_local, many=cmd_many, serve=cmd_serve, client=cmd_client, pingpong=cmd_pingpong)[args.cmd](args)
+        dict(local=cmd_local, order=cmd_order, many=cmd_many, serve=cmd_serve, client=cmd_client, pingpong=cmd_pingpong)[args.cmd](args)
     except (OSError, TimeoutError) as e:
         fail("%s: %s" % (type(e).__name__, e))
 
