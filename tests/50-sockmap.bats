@@ -100,7 +100,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	assert_equal "missing in README: ${missing[*]}" "missing in README: "
 }
 
-@test "help: tcaccel sockmap --help, scripts/demo-sockmap --help, make help; unknown commands fail clearly" {
+@test "help: tcaccel sockmap --help, scripts/demo-sockmap --help, make help, doctor; unknown commands fail clearly" {
 	run "$TCACCEL" sockmap --help
 	assert_success
 	assert_output --partial "tcaccel sockmap COMMAND"
@@ -116,6 +116,9 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	assert_output --partial "unknown sockmap command"
 	run "$TCACCEL" sockmap status --format xml
 	assert_failure
+	run "$TCACCEL" doctor
+	assert_output --regexp "ok +kernel has sock_ops, sk_msg, sockhash, sk_storage"
+	assert_output --regexp "ok +cgroup v2 mounted"
 }
 
 @test "load: own cgroup under the cgroup2 mount, pins, one attachment; load again changes nothing" {

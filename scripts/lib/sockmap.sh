@@ -391,6 +391,30 @@ sockmap_exec() {
 	exec "${SOCK_CMD[@]}"
 }
 
+# --- doctor -----------------------------------------------------------------------
+
+cg2_present() { grep -q ' - cgroup2 ' /proc/self/mountinfo; }
+
+# Kernel support for what bpf/sockmap.bpf.c needs (bpftool feature probe).
+sock_kernel_has() {
+	bpftool -j feature probe kernel 2>/dev/null | jq -e '
+		.program_types.have_sock_ops_prog_type and .program_types.have_sk_msg_prog_type
+		and .map_types.have_sockhash_map_type and .map_types.have_sk_storage_map_type' >/dev/null
+}
+
+# Part of `tcaccel doctor`: uses its check() (warnings only: sockmap is
+# optional).
+sockmap_doctor() {
+	echo "sockmap (tcaccel sockmap, optional):"
+	check warn "cgroup v2 mounted" \
+		"sockmap attaches to a cgroup v2: mount -t cgroup2 none /sys/fs/cgroup/unified" cg2_present
+	if [[ $EUID -eq 0 ]] && have bpftool; then
+		check warn "kernel has sock_ops, sk_msg, sockhash, sk_storage" \
+			"a kernel >= 5.10 with CONFIG_BPF_STREAM_PARSER and CONFIG_CGROUP_BPF" sock_kernel_has
+	fi
+	check warn "object $SOCK_OBJ built" "make" test -f "$SOCK_OBJ"
+}
+
 sockmap_main() {
 	local cmd=${1:-}
 	(($#)) && shift
