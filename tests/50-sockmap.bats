@@ -302,6 +302,22 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	(($(ev "$s1" MSG_REDIRECT) > $(ev "$s0" MSG_REDIRECT)))
 }
 
+@test "TCP Fast Open: the client (data in its SYN) stays on TCP, bytes in order" {
+	local old s0 s1
+	old=$(sysctl -n net.ipv4.tcp_fastopen)
+	# client + server + no cookie needed: data in the very first SYN.
+	# (tests/run's own netns: the host's setting is not touched.)
+	sysctl -qw net.ipv4.tcp_fastopen=$((0x1 | 0x2 | 0x4 | 0x200))
+	s0=$(sm_json)
+	run in_cg timeout 60 "$SOCKTEST" fastopen --bytes 4000000
+	sysctl -qw net.ipv4.tcp_fastopen="$old"
+	assert_success
+	s1=$(sm_json)
+	assert_equal "$(ev "$s1" SOCK_FASTOPEN)" $(($(ev "$s0" SOCK_FASTOPEN) + 1))
+	assert_equal "$(ev "$s1" SOCK_ADDED)" $(($(ev "$s0" SOCK_ADDED) + 1))
+	assert_equal "$(ev "$s1" MSG_REDIRECT)" "$(ev "$s0" MSG_REDIRECT)"
+}
+
 @test "IPv4, IPv6, v4-mapped both ways: redirected, bytes intact" {
 	local fam r0
 	r0=$(sm_bytes MSG_REDIRECT)

@@ -20,6 +20,9 @@ what the other side received.  Prints one JSON line; exit 0 = all correct.
           --barrier1 F after it (the test waits for the server socket to
           enter the map), then --bytes more: the server must read them in
           order.  Proves a direction never switches from TCP to redirect.
+  fastopen  the client's first bytes go in its SYN (TCP Fast Open; needs
+          net.ipv4.tcp_fastopen with client, server and no-cookie bits),
+          then --bytes more: the server must read them in order
   many    N concurrent connections (2N sockets), a message each way on
           each, --barrier1/--barrier2 as above, then close them all
   serve   echo server for --count connections (--recv recv|splice)
@@ -344,6 +347,26 @@ def cmd_order(args):
     print(json.dumps(dict(ok=True, bytes=len(first) + len(rest))), flush=True)
 
 
+def cmd_fastopen(args):
+    ls = listener(socket.AF_INET, "127.0.0.1")
+    ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.settimeout(TIMEOUT)
+    first = os.urandom(1000)
+    c.sendto(first, socket.MSG_FASTOPEN, ls.getsockname())
+    s, _ = ls.accept()
+    s.settimeout(TIMEOUT)
+    rest = os.urandom(args.bytes)
+    got = {}
+    run_threads([lambda: c.sendall(rest),
+                 lambda: got.__setitem__("all", read_recv(s, len(first) + len(rest)))])
+    if got["all"] != first + rest:
+        fail("fast open: client->server bytes out of order or lost", received=len(got["all"]))
+    c.close()
+    s.close()
+    print(json.dumps(dict(ok=True, bytes=len(first) + len(rest))), flush=True)
+
+
 def cmd_many(args):
     need = 2 * args.n + 64
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -472,6 +495,8 @@ def main():
     od = sub.add_parser("order")
     od.add_argument("--bytes", type=int, default=1 << 20)
     od.add_argument("--barrier1")
+    fo = sub.add_parser("fastopen")
+    fo.add_argument("--bytes", type=int, default=1 << 20)
     ma = sub.add_parser("many")
     ma.add_argument("n", type=int)
     ma.add_argument("--family", default="4", choices=["4", "6", "mapped-server", "mapped-client"])
@@ -495,7 +520,7 @@ def main():
     args = p.parse_args()
     socket.setdefaulttimeout(TIMEOUT)
     try:
-        dict(local=cmd_local, order=cmd_order, many=cmd_many, serve=cmd_serve, client=cmd_client, pingpong=cmd_pingpong)[args.cmd](args)
+        dict(local=cmd_local, order=cmd_order, fastopen=cmd_fastopen, many=cmd_many, serve=cmd_serve, client=cmd_client, pingpong=cmd_pingpong)[args.cmd](args)
     except (OSError, TimeoutError) as e:
         fail("%s: %s" % (type(e).__name__, e))
 
