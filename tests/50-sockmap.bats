@@ -181,6 +181,20 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	[[ -d "$CG_OTHER" && ! -d "$CG" ]]
 }
 
+@test "another load's attachment (its own bpffs dir and cgroup) is never touched by load or unload" {
+	local other=$TCACCEL_BPFFS/tcaccel-test-other id
+	mkdir "$CG_OTHER"
+	bpftool prog loadall "$ROOT/build/sockmap.bpf.o" "$other" pinmaps "$other"
+	bpftool cgroup attach "$CG_OTHER" sock_ops pinned "$other/tcaccel_sockops" multi
+	id=$(bpftool -j prog show pinned "$other/tcaccel_sockops" | jq .id)
+	"$TCACCEL" sockmap load
+	"$TCACCEL" sockmap unload
+	run bpftool -j cgroup show "$CG_OTHER"
+	assert_equal "$(jq -c '[.[] | select(.name == "tcaccel_sockops") | .id]' <<<"$output")" "[$id]"
+	bpftool cgroup detach "$CG_OTHER" sock_ops id "$id"
+	rm -rf -- "$other"
+}
+
 # --- the proofs ----------------------------------------------------------------
 
 @test "200 MB between two processes in the cgroup: sha256 equal, redirected, the pair in the sockhash while open, gone after close" {

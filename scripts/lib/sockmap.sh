@@ -145,18 +145,40 @@ sock_prog_id() {
 	bpftool -j prog show pinned "$(sock_pin "$1")" 2>/dev/null | jq -r '.id // empty'
 }
 
-# "id<TAB>cgroup" for every cgroup our sockops program is attached to.  By
-# name as well as by id: an attachment survives losing its pins (a
-# private bpffs that went away), and unload must still find it.
-sock_attachments() {
-	local mnt id
-	mnt=$(cg2_mount)
-	id=$(sock_prog_id "$SOCK_PROG_OPS")
-	bpftool -j cgroup tree "$mnt" 2>/dev/null |
-		jq -r --arg name "$SOCK_PROG_OPS" --arg id "${id:-0}" '
+# "id<TAB>cgroup" for every cgroup a program named tcaccel_sockops is
+# attached to, whoever loaded it: this bpffs, another one (a test run in
+# its own mount namespace), or a load whose pins are gone.
+sock_attachments_all() {
+	bpftool -j cgroup tree "$(cg2_mount)" 2>/dev/null |
+		jq -r --arg name "$SOCK_PROG_OPS" '
 			.[]? | .cgroup as $cg | .programs[]?
-			| select(.attach_type == "cgroup_sock_ops" and (.name == $name or (.id | tostring) == $id))
+			| select(.attach_type == "cgroup_sock_ops" and .name == $name)
 			| "\(.id)\t\($cg)"'
+}
+
+# Ours, out of those: the program pinned in $SOCK_PIN_DIR wherever it is
+# attached, and any tcaccel_sockops on the tool's own cgroup or on the one
+# named with --cgroup (ours whatever its id: pins can get lost).  Never a
+# cgroup somebody else attached to: several loads (test runs, the demo)
+# can live side by side, each with its own cgroup and bpffs.
+sock_attachments() {
+	local id own named=""
+	id=$(sock_prog_id "$SOCK_PROG_OPS")
+	own="$(cg2_mount)/${SOCK_DEFAULT_CGROUP#/}"
+	[[ -n "$SOCK_CGROUP" ]] && named=${CG_PATH:-}
+	sock_attachments_all | awk -F'\t' -v id="${id:-none}" -v own="$own" -v named="$named" \
+		'$1 == id || $2 == own || (named != "" && $2 == named)'
+}
+
+# Detach tcaccel_sockops programs other than ours from cgroup $1 (left
+# by a load whose pins were lost): two would add every socket twice.
+sock_detach_strays() {
+	local cg=$1 ours=$2 id c
+	while IFS=$'\t' read -r id c; do
+		[[ -n "$id" && "$c" == "$cg" && "$id" != "$ours" ]] || continue
+		warn "detaching a stray $SOCK_PROG_OPS (prog $id, no pins) from $cg"
+		bpftool cgroup detach "$cg" sock_ops id "$id" || true
+	done < <(sock_attachments_all)
 }
 
 # --- load -----------------------------------------------------------------------
@@ -216,6 +238,7 @@ sockmap_load() {
 
 	local ops_id
 	ops_id=$(sock_prog_id "$SOCK_PROG_OPS")
+	sock_detach_strays "$CG_PATH" "$ops_id"
 	if sock_attachments | awk -F'\t' -v id="$ops_id" -v cg="$CG_PATH" '$1 == id && $2 == cg { f = 1 } END { exit !f }'; then
 		info "already attached to $CG_PATH (prog id $ops_id)"
 	else
@@ -381,7 +404,7 @@ sockmap_exec() {
 	((${#SOCK_CMD[@]} > 0)) || die "what should run? tcaccel sockmap exec [--cgroup CG] -- CMD [ARGS...]"
 	resolve_cgroup
 	[[ -d "$CG_PATH" ]] || die "cgroup $CG_PATH does not exist: run 'tcaccel sockmap load${SOCK_CGROUP:+ --cgroup $SOCK_CGROUP}' first"
-	if ! sock_attachments | cut -f2 | grep -qxF -- "$CG_PATH"; then
+	if ! sock_attachments_all | cut -f2 | grep -qxF -- "$CG_PATH"; then
 		warn "sockmap is not attached to $CG_PATH: CMD runs there unaccelerated"
 	fi
 	# This very process joins the cgroup, then becomes CMD: every socket
