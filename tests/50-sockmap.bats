@@ -28,16 +28,24 @@ teardown_file() {
 	lab_down
 }
 
+# Loaded once per file (load and unload cost seconds on a busy machine);
+# a test that unloads gets it back from the next setup.  Counters thus
+# add up across tests: every check compares before and after.
 setup() {
-	"$TCACCEL" sockmap load >/dev/null 2>&1
+	if [[ ! -e "$TCACCEL_BPFFS/tcaccel/sockmap/tcaccel_sockops" || ! -d "$CG" ]]; then
+		"$TCACCEL" sockmap load >/dev/null 2>&1
+	fi
 }
 
 teardown() {
-	cg_cleanup
+	cg_kill
+	# a test's second cgroup goes (attachments go with it)
+	if [[ -d "$CG_OTHER" ]]; then rmdir "$CG_OTHER"; fi
 }
 
-# Kill what we started inside our cgroups (by pid), detach, remove them.
-cg_cleanup() {
+# Kill what we started inside our cgroups (by pid) and wait until they
+# are empty: their sockets are closed then.
+cg_kill() {
 	local cg pid
 	for cg in "$CG" "$CG_OTHER"; do
 		[[ -d "$cg" ]] || continue
@@ -46,6 +54,13 @@ cg_cleanup() {
 		done <"$cg/cgroup.procs"
 		wait_until 10 bash -c "[[ -z \"\$(cat '$cg/cgroup.procs')\" ]]" || true
 	done
+	return 0
+}
+
+# ... then detach, unpin and remove them.
+cg_cleanup() {
+	local cg
+	cg_kill
 	"$TCACCEL" sockmap unload >/dev/null 2>&1 || true
 	for cg in "$CG" "$CG_OTHER"; do
 		if [[ -d "$cg" ]]; then rmdir "$cg" 2>/dev/null || true; fi
@@ -59,8 +74,9 @@ sm_json() { "$TCACCEL" sockmap status --format json; }
 sm_events() { sm_json | jq -r --arg r "$1" '.counters[$r].events'; }
 sm_bytes() { sm_json | jq -r --arg r "$1" '.counters[$r].bytes'; }
 sm_sockets() { sm_json | jq -r '.sockets'; }
-# ev JSON REASON: events of REASON in a status snapshot.
+# ev/by JSON REASON: events/bytes of REASON in a status snapshot.
 ev() { jq -r --arg r "$2" '.counters[$r].events' <<<"$1"; }
+by() { jq -r --arg r "$2" '.counters[$r].bytes' <<<"$1"; }
 sockets_are() { [[ "$(sm_sockets)" == "$1" ]]; }
 # All counters as one line, to compare before/after.
 sm_counters() { sm_json | jq -c '.counters'; }
@@ -199,9 +215,9 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 
 @test "200 MB between two processes in the cgroup: sha256 equal, redirected, the pair in the sockhash while open, gone after close" {
 	local data=$BATS_FILE_TMPDIR/data200 recv=$BATS_TEST_TMPDIR/recv go=$BATS_TEST_TMPDIR/go port=5101
-	local size b0 srv cli
+	local size s0 s1 srv cli
 	size=$(stat -c %s "$data")
-	b0=$(sm_bytes MSG_REDIRECT)
+	s0=$(sm_json)
 	bg_cg "$BATS_TEST_TMPDIR/server.log" timeout 120 socat -u "TCP-LISTEN:$port,reuseaddr" "OPEN:$recv,creat,trunc"
 	srv=$BG_PID
 	wait_until 10 listening "$port"
@@ -219,8 +235,9 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	wait "$srv"
 	assert_equal "$(sha256sum <"$recv")" "$(sha256sum <"$data")"
 	# every byte went through bpf_msg_redirect_hash
-	(($(sm_bytes MSG_REDIRECT) - b0 >= size))
-	assert_equal "$(sm_events MSG_NO_PEER)" 0
+	s1=$(sm_json)
+	(($(by "$s1" MSG_REDIRECT) - $(by "$s0" MSG_REDIRECT) >= size))
+	assert_equal "$(ev "$s1" MSG_NO_PEER)" "$(ev "$s0" MSG_NO_PEER)"
 	wait_until 10 sockets_are 0
 }
 
@@ -281,8 +298,8 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 }
 
 @test "the same 4-tuple in two netns at once: 4 sockets in the map, each connection gets its own bytes" {
-	local b=$BATS_TEST_TMPDIR/bar ns r0 pids=()
-	r0=$(sm_events MSG_REDIRECT)
+	local b=$BATS_TEST_TMPDIR/bar ns s0 s1 pids=()
+	s0=$(sm_json)
 	for ns in "$NS_CLIENT" "$NS_SERVER"; do
 		nsenter --net="$(netns_path "$ns")" -- "$TCACCEL" sockmap exec -- timeout 60 "$SOCKTEST" local \
 			--port 5105 --sport 41000 --bytes 4000000 --barrier1 "$b.$ns" >"$BATS_TEST_TMPDIR/$ns.log" 2>&1 3>&- &
@@ -296,8 +313,9 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	touch "$b.$NS_CLIENT.go" "$b.$NS_SERVER.go"
 	wait "${pids[0]}" || fail "$(cat "$BATS_TEST_TMPDIR/$NS_CLIENT.log")"
 	wait "${pids[1]}" || fail "$(cat "$BATS_TEST_TMPDIR/$NS_SERVER.log")"
-	(($(sm_events MSG_REDIRECT) > r0))
-	assert_equal "$(sm_events MSG_NO_PEER)" 0
+	s1=$(sm_json)
+	(($(ev "$s1" MSG_REDIRECT) > $(ev "$s0" MSG_REDIRECT)))
+	assert_equal "$(ev "$s1" MSG_NO_PEER)" "$(ev "$s0" MSG_NO_PEER)"
 }
 
 @test "a direction that started on TCP stays on TCP: bytes in order when the peer joins the map later" {
@@ -333,32 +351,36 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 }
 
 @test "IPv4, IPv6, v4-mapped both ways: redirected, bytes intact" {
-	local fam r0
-	r0=$(sm_bytes MSG_REDIRECT)
+	local fam s0 s1
+	s0=$(sm_json)
 	for fam in 4 6 mapped-server mapped-client; do
 		run in_cg timeout 60 "$SOCKTEST" local --family "$fam" --bytes 4000000
 		assert_success
 	done
 	# 4 families x 2 directions x 4 MB; a family whose sockets missed each
 	# other would have counted MSG_NO_PEER instead
-	(($(sm_bytes MSG_REDIRECT) - r0 >= 32000000))
-	assert_equal "$(sm_events MSG_NO_PEER)" 0
+	s1=$(sm_json)
+	(($(by "$s1" MSG_REDIRECT) - $(by "$s0" MSG_REDIRECT) >= 32000000))
+	assert_equal "$(ev "$s1" MSG_NO_PEER)" "$(ev "$s0" MSG_NO_PEER)"
 	wait_until 10 sockets_are 0
 }
 
 @test "large writes, non-blocking partial sends, sendfile, splice into the socket: redirected, bytes intact" {
-	local how r0
-	r0=$(sm_bytes MSG_REDIRECT)
+	local how s0 s1
+	s0=$(sm_json)
 	for how in sendall nonblock sendfile splice; do
 		run in_cg timeout 60 "$SOCKTEST" local --send "$how" --bytes 24000000
 		assert_success
 	done
-	(($(sm_bytes MSG_REDIRECT) - r0 >= 4 * 48000000))
-	assert_equal "$(sm_events MSG_NO_PEER)" 0
+	s1=$(sm_json)
+	(($(by "$s1" MSG_REDIRECT) - $(by "$s0" MSG_REDIRECT) >= 4 * 48000000))
+	assert_equal "$(ev "$s1" MSG_NO_PEER)" "$(ev "$s0" MSG_NO_PEER)"
 	wait_until 10 sockets_are 0
 }
 
 @test "half-close and RST: every byte before the FIN, the reset seen, no stall, the map empties" {
+	local s0
+	s0=$(sm_json)
 	run in_cg timeout 60 "$SOCKTEST" local --close halfclose --bytes 4000000
 	assert_success
 	assert_output --partial '"halfclose": true'
@@ -366,7 +388,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	assert_success
 	assert_output --partial '"rst": "reset"'
 	# the reset socket's send found its peer gone: passed to TCP, which failed it
-	(($(sm_events MSG_PEER_GONE) >= 1))
+	(($(sm_events MSG_PEER_GONE) > $(ev "$s0" MSG_PEER_GONE)))
 	wait_until 10 sockets_are 0
 }
 
