@@ -90,6 +90,10 @@ help:
 	@echo 'Lab:'
 	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
 	@echo '  make demo [TOPO=node] [KEEP=1]  kernel path vs fast path on a lab, report'
+	@echo
+	@echo 'Socket acceleration (sockmap, local TCP):'
+	@echo '  make sockmap-load [CGROUP=path]   make sockmap-unload [CGROUP=path]'
+	@echo '  make sockmap-status [FORMAT=json] make demo-sockmap'
 
 load: all
 	$(Q)$(CLI) load $(IFACE) $(CLI_OPTS)
@@ -127,3 +131,48 @@ lint:
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
+
+# --- sockmap: socket-level fast path for local TCP ----------------------------
+# A second, separate BPF object (SEC("sockops") + SEC("sk_msg")), loaded with
+# bpftool by `scripts/tcaccel sockmap` (scripts/lib/sockmap.sh).
+
+CGROUP       ?=
+SOCK_SRC     := bpf/sockmap.bpf.c
+SOCK_OBJ     := $(OUTPUT)/sockmap.bpf.o
+SOCK_REASONS := $(OUTPUT)/sockmap.reasons
+SOCK_OPTS     = $(call opt,--cgroup,$(CGROUP)) $(call opt,--format,$(FORMAT))
+
+# reasons_table HEADER MACRO: "index<TAB>name<TAB>description" for every X()
+# entry of MACRO in HEADER (the same generator as $(REASONS) above).
+define reasons_table
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#include "$(1)"\n#define R(n, d) @@R n d\n@@BEGIN\n$(2)(R)\n' | \
+		$(CLANG) -E -P -Ibpf/include -x c - | sed '1,/^@@BEGIN/d' | \
+		awk 'BEGIN { RS = "@@R" } NF { sub(/^[ \t\n]+/, ""); name = $$1; \
+			sub(/^[^ \t]+[ \t]+"/, ""); sub(/"[ \t\n]*$$/, ""); \
+			printf "%d\t%s\t%s\n", n++, name, $$0 }' > $@
+endef
+
+all: $(SOCK_OBJ) $(SOCK_REASONS)
+
+$(SOCK_OBJ): $(SOCK_SRC) $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -c $< -o $@
+
+$(SOCK_REASONS): bpf/include/sock_reasons.h Makefile
+	$(call reasons_table,sock_reasons.h,TCACCEL_SOCK_REASONS)
+
+.PHONY: sockmap-load sockmap-unload sockmap-status demo-sockmap
+sockmap-load: all
+	$(Q)$(CLI) sockmap load $(SOCK_OPTS)
+
+sockmap-unload:
+	$(Q)$(CLI) sockmap unload $(SOCK_OPTS)
+
+sockmap-status:
+	$(Q)$(CLI) sockmap status $(SOCK_OPTS)
+
+demo-sockmap: all
+	$(Q)scripts/demo-sockmap
