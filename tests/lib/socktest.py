@@ -112,6 +112,12 @@ def write_sendall(sock, data, stats):
     sock.sendall(data)
 
 
+def wait_writable(sock):
+    """Block until SOCK can take more, or fail after TIMEOUT."""
+    if not select.select([], [sock], [], TIMEOUT)[1]:
+        raise TimeoutError("socket not writable for %d s" % TIMEOUT)
+
+
 def write_send(sock, data, stats):
     off = 0
     while off < len(data):
@@ -149,7 +155,12 @@ def write_sendfile(sock, data, stats):
         f.flush()
         off = 0
         while off < len(data):
-            n = os.sendfile(sock.fileno(), f.fileno(), off, len(data) - off)
+            try:
+                n = os.sendfile(sock.fileno(), f.fileno(), off, len(data) - off)
+            except BlockingIOError:
+                # A socket with a timeout is O_NONBLOCK underneath.
+                wait_writable(sock)
+                continue
             if n == 0:
                 raise IOError("sendfile returned 0 at %d" % off)
             off += n
@@ -168,7 +179,11 @@ def write_splice(sock, data, stats):
     left = len(data)
     try:
         while left:
-            n = os.splice(r, sock.fileno(), min(left, 1 << 20))
+            try:
+                n = os.splice(r, sock.fileno(), min(left, 1 << 20))
+            except BlockingIOError:
+                wait_writable(sock)
+                continue
             if n == 0:
                 raise IOError("splice: pipe ended early")
             left -= n
