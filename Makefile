@@ -124,3 +124,71 @@ lint:
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
+
+# --- install: PREFIX and DESTDIR as packagers expect ---------------------------
+#
+#   $(SBINDIR)/tcaccel            -> ../lib/tcaccel/tcaccel (relative symlink)
+#   $(PKGLIBDIR)/                 the CLI, lib/*.sh, tcaccel.bpf.o, tcaccel.reasons
+#   $(UNITDIR)/tcaccel@.service   one instance per interface, config in $(CONFDIR)/
+#   $(MANDIR)/man8/tcaccel.8      generated from --help (scripts/mkman)
+#   $(BASHCOMPDIR)/tcaccel        bash completion
+#   $(PKGDOCDIR)/                 README, runbooks, tcaccel.conf.example
+#
+# The installed CLI finds its libs next to itself (it resolves the symlink)
+# and its object in $(PKGLIBDIR): install rewrites $TCACCEL_ROOT/build, the
+# in-tree location, to $(PKGLIBDIR) in the copies it installs.
+
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+LIBDIR      ?= $(PREFIX)/lib
+MANDIR      ?= $(PREFIX)/share/man
+DOCROOT     ?= $(PREFIX)/share/doc
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR  ?= /etc
+PKGLIBDIR   := $(LIBDIR)/tcaccel
+PKGDOCDIR   := $(DOCROOT)/tcaccel
+CONFDIR     := $(SYSCONFDIR)/tcaccel
+RUNBOOKS    := $(wildcard docs/runbooks/*.md)
+
+INSTALL_SED := sed -e 's|\$$TCACCEL_ROOT/build|$(PKGLIBDIR)|g' \
+	-e 's|\$${TCACCEL_ROOT}/build|$(PKGLIBDIR)|g' \
+	-e 's|TCACCEL_CONFDIR:=/etc/tcaccel|TCACCEL_CONFDIR:=$(CONFDIR)|'
+
+.PHONY: install uninstall man
+
+man: $(OUTPUT)/tcaccel.8
+
+$(OUTPUT)/tcaccel.8: $(CLI) $(wildcard scripts/lib/*.sh) $(REASONS) README.md scripts/mkman
+	$(call msg,MAN,$@)
+	$(Q)scripts/mkman --reasons $(REASONS) -o $@
+
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX) (config $(DESTDIR)$(CONFDIR)))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR)/lib $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PKGDOCDIR)/runbooks \
+		$(DESTDIR)$(CONFDIR)
+	$(Q)$(INSTALL_SED) $(CLI) > $(DESTDIR)$(PKGLIBDIR)/tcaccel
+	$(Q)chmod 755 $(DESTDIR)$(PKGLIBDIR)/tcaccel
+	$(Q)for f in scripts/lib/*.sh; do \
+		$(INSTALL_SED) "$$f" > $(DESTDIR)$(PKGLIBDIR)/lib/$${f##*/} && \
+		chmod 644 $(DESTDIR)$(PKGLIBDIR)/lib/$${f##*/} || exit 1; done
+	$(Q)install -m 644 $(BPF_OBJ) $(REASONS) $(DESTDIR)$(PKGLIBDIR)/
+	$(Q)ln -sfr $(DESTDIR)$(PKGLIBDIR)/tcaccel $(DESTDIR)$(SBINDIR)/tcaccel
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/tcaccel@.service.in \
+		> $(DESTDIR)$(UNITDIR)/tcaccel@.service
+	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/tcaccel@.service
+	$(Q)TCACCEL_OBJ=$(PKGLIBDIR)/tcaccel.bpf.o TCACCEL_CONFDIR=$(CONFDIR) \
+		scripts/mkman --reasons $(REASONS) -o $(DESTDIR)$(MANDIR)/man8/tcaccel.8
+	$(Q)install -m 644 scripts/completion/tcaccel.bash $(DESTDIR)$(BASHCOMPDIR)/tcaccel
+	$(Q)install -m 644 README.md systemd/tcaccel.conf.example $(DESTDIR)$(PKGDOCDIR)/
+	$(Q)$(if $(RUNBOOKS),install -m 644 $(RUNBOOKS) $(DESTDIR)$(PKGDOCDIR)/runbooks/,:)
+
+# Your own $(CONFDIR)/*.conf files stay (the directory goes when empty).
+uninstall:
+	$(call msg,REMOVE,$(DESTDIR)$(PREFIX) (tcaccel files))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcaccel $(DESTDIR)$(UNITDIR)/tcaccel@.service \
+		$(DESTDIR)$(MANDIR)/man8/tcaccel.8 $(DESTDIR)$(BASHCOMPDIR)/tcaccel
+	$(Q)rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDOCDIR)
+	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$(CONFDIR); fi
+	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then echo "  kept $(DESTDIR)$(CONFDIR): $$(ls $(DESTDIR)$(CONFDIR))"; fi
