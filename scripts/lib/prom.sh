@@ -27,12 +27,12 @@ def family($name; $type; $help; samples):
 . as $rows
 | family("tcaccel_packets_total"; "counter";
 	"Packets seen at tc ingress by tcaccel, by decision; reason REDIRECT = forwarded on the fast path, every other reason = handed to the kernel unchanged.";
-	$rows[] | . as $r | .counters | to_entries[]
-	| "tcaccel_packets_total\(lbl($r | who + [["reason", .key]])) \(.value.packets)"),
+	$rows[] | (who) as $who | .counters | to_entries[]
+	| "tcaccel_packets_total\(lbl($who + [["reason", .key]])) \(.value.packets)"),
   family("tcaccel_bytes_total"; "counter";
 	"Bytes (skb->len at tc ingress, Ethernet header included) seen by tcaccel, by decision.";
-	$rows[] | . as $r | .counters | to_entries[]
-	| "tcaccel_bytes_total\(lbl($r | who + [["reason", .key]])) \(.value.bytes)"),
+	$rows[] | (who) as $who | .counters | to_entries[]
+	| "tcaccel_bytes_total\(lbl($who + [["reason", .key]])) \(.value.bytes)"),
   family("tcaccel_interface_info"; "gauge";
 	"One series per interface with a tcaccel config; the value is always 1.";
 	$rows[] | select(.slot != 0)
