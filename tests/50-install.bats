@@ -260,6 +260,9 @@ EOF
 	# The source is the CLI: no hand-written page in the tree.
 	run git -C "$ROOT" ls-files '*.8' '*.[0-9].md' '*.ronn'
 	assert_output ""
+	run "$ROOT/scripts/mkman" --help
+	assert_success
+	assert_output --partial "Usage: scripts/mkman"
 	run make -s -C "$ROOT" man OUTPUT="$BATS_TEST_TMPDIR/b"
 	assert_success
 	[[ -s "$BATS_TEST_TMPDIR/b/tcaccel.8" ]]
