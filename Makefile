@@ -155,6 +155,9 @@ PKGLIBDIR   := $(LIBDIR)/tcaccel
 PKGDOCDIR   := $(DOCROOT)/tcaccel
 CONFDIR     := $(SYSCONFDIR)/tcaccel
 RUNBOOKS    := $(wildcard docs/runbooks/*.md)
+# Build products the CLI uses ($TCACCEL_ROOT/build/NAME in the tree): add
+# yours here (tests/50-install.bats checks every one the CLI names).
+INSTALL_LIBFILES := $(BPF_OBJ) $(REASONS)
 
 INSTALL_SED := sed -e 's|\$$TCACCEL_ROOT/build|$(PKGLIBDIR)|g' \
 	-e 's|\$${TCACCEL_ROOT}/build|$(PKGLIBDIR)|g' \
@@ -178,7 +181,7 @@ install: all
 	$(Q)for f in scripts/lib/*.sh; do \
 		$(INSTALL_SED) "$$f" > $(DESTDIR)$(PKGLIBDIR)/lib/$${f##*/} && \
 		chmod 644 $(DESTDIR)$(PKGLIBDIR)/lib/$${f##*/} || exit 1; done
-	$(Q)install -m 644 $(BPF_OBJ) $(REASONS) $(DESTDIR)$(PKGLIBDIR)/
+	$(Q)install -m 644 $(INSTALL_LIBFILES) $(DESTDIR)$(PKGLIBDIR)/
 	$(Q)ln -sfr $(DESTDIR)$(PKGLIBDIR)/tcaccel $(DESTDIR)$(SBINDIR)/tcaccel
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/tcaccel@.service.in \
 		> $(DESTDIR)$(UNITDIR)/tcaccel@.service

@@ -50,14 +50,13 @@ run_unit() {
 	local d=$BATS_TEST_TMPDIR/dest
 	run make -s -C "$ROOT" install DESTDIR="$d"
 	assert_success
-	local expected runbooks f
+	local expected runbooks libs f
 	runbooks=$(cd "$ROOT/docs/runbooks" && printf 'usr/local/share/doc/tcaccel/runbooks/%s\n' *.md)
+	libs=$(cd "$ROOT/scripts/lib" && printf 'usr/local/lib/tcaccel/lib/%s\n' *.sh)
 	expected=$(sort <<EOF
 etc/tcaccel/
 usr/local/lib/systemd/system/tcaccel@.service
-usr/local/lib/tcaccel/lib/common.sh
-usr/local/lib/tcaccel/lib/prom.sh
-usr/local/lib/tcaccel/lib/service.sh
+$libs
 usr/local/lib/tcaccel/tcaccel
 usr/local/lib/tcaccel/tcaccel.bpf.o
 usr/local/lib/tcaccel/tcaccel.reasons
@@ -71,10 +70,10 @@ EOF
 	)
 	# Files and links, plus empty directories (etc/tcaccel/).
 	assert_equal "$(cd "$d" && { find . \( -type f -o -type l \) -printf '%P\n'; find . -type d -empty -printf '%P/\n'; } | sort)" "$expected"
-	# Every scripts/lib file is installed (the list above is not stale).
-	for f in "$ROOT"/scripts/lib/*.sh; do
-		[[ -f "$d/usr/local/lib/tcaccel/lib/${f##*/}" ]] || fail "${f##*/} not installed"
-	done
+	# Every build product the CLI names ($TCACCEL_ROOT/build/NAME) is installed.
+	while read -r f; do
+		[[ -f "$d/usr/local/lib/tcaccel/${f##*/}" ]] || fail "${f##*/} is used by the CLI but not installed (INSTALL_LIBFILES)"
+	done < <(grep -ohE 'TCACCEL_ROOT\}?/build/[A-Za-z0-9_.-]+' "$ROOT/scripts/tcaccel" "$ROOT"/scripts/lib/*.sh | sort -u)
 	assert_equal "$(readlink "$d/usr/local/sbin/tcaccel")" "../lib/tcaccel/tcaccel"
 	assert_equal "$(stat -c %a "$d/usr/local/lib/tcaccel/tcaccel")" 755
 	assert_equal "$(find "$d" -type f ! -perm 644 -printf '%P\n')" "usr/local/lib/tcaccel/tcaccel"
@@ -226,11 +225,18 @@ EOF
 	local c
 	for c in "" load unload status trace service doctor deps; do _tcaccel_help "$c" >/dev/null; done
 	assert_equal "$(complete -p tcaccel)" "complete -F _tcaccel tcaccel"
-	assert_equal "$(comp tcaccel '')" "deps doctor help load service status trace unload"
+	# Expected values read from the help texts independently of the
+	# completion's own parsing (and never empty).
+	local cmds opts modes
+	cmds=$("$TCACCEL" --help | sed -n '/^Commands:/,/^$/p' | grep -oE '^  [a-z]+' | tr -d ' ' | sort | paste -sd' ')
+	opts=$("$TCACCEL" load --help | head -n1 | grep -oE -- '--[a-z-]+' | cat - <(echo --help) | sort -u | paste -sd' ')
+	modes=$("$TCACCEL" --help | grep -E -- '--mode MODE' | sed 's/.*load: //; s/ *(default.*//' | tr ' ' '\n' | sort | paste -sd' ')
+	[[ "$cmds" == *load*service*status* && "$opts" == *--netns* && -n "$modes" ]]
+	assert_equal "$(comp tcaccel '')" "$cmds"
 	assert_equal "$(comp tcaccel lo)" "load"
-	assert_equal "$(comp tcaccel load --)" "--debug --force --help --mode --netns"
+	assert_equal "$(comp tcaccel load --)" "$opts"
 	assert_equal "$(comp tcaccel status --format '')" "json prom table"
-	assert_equal "$(comp tcaccel load --mode '')" "redirect"
+	assert_equal "$(comp tcaccel load --mode '')" "$modes"
 	assert_equal "$(comp tcaccel service '')" "reload start stop"
 	run comp tcaccel --netns ''
 	assert_output --partial "$NS_ROUTER"

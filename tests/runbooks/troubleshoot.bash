@@ -13,8 +13,10 @@ hook_before_traffic_is_not_accelerated_read_the_reasons() {
 	rb_ping "$NS_CLIENT" "$RT_CLIENT_IP4" 5
 }
 
+# Pings all through the trace window (TRACE_SECONDS=5), however long
+# `tcaccel trace` takes to start.
 hook_before_watch_the_decisions_live_trace() {
-	( sleep 1; rb_ping "$NS_CLIENT" "$SERVER_IP4" 10 ) &
+	timeout 30 nsenter --net="$(netns_path "$NS_CLIENT")" -- ping -q -c 60 -i 0.1 -W 1 "$SERVER_IP4" >/dev/null &
 	RB_BG=$!
 }
 
