@@ -84,14 +84,14 @@ help:
 	@echo '  make status [IFACE=dev] [NETNS=ns] [FORMAT=table|json|prom]'
 	@echo '  make trace IFACE=dev [NETNS=ns] [DURATION=s]'
 	@echo
-	@echo 'Lab:'
-	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
-	@echo '  make demo               build, lab, kernel path vs fast path, report'
-	@echo
 	@echo 'Install (root; PREFIX=/usr/local, DESTDIR, SYSCONFDIR=/etc):'
 	@echo '  make install            CLI, object, tcaccel@.service, man page, completion'
 	@echo '  make uninstall          removes them (your /etc/tcaccel/*.conf stay)'
 	@echo '  make man                build/tcaccel.8 from --help (man -l build/tcaccel.8)'
+	@echo
+	@echo 'Lab:'
+	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
+	@echo '  make demo               build, lab, kernel path vs fast path, report'
 
 load: all
 	$(Q)$(CLI) load $(IFACE) $(CLI_OPTS)

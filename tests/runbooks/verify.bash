@@ -4,7 +4,8 @@
 # shellcheck source=tests/runbooks/lib.bash
 source "$ROOT/tests/runbooks/lib.bash"
 
-hook_setup() { rb_load_all; }
+# Mode redirect, so that the REDIRECT counts the test reads are exact.
+hook_setup() { RB_LOAD_MODE=redirect rb_load_all; }
 
 # The traffic the reader's host would have: 100 IPv4 and 100 IPv6 pings
 # through the router (requests and replies: 400 packets).
