@@ -59,16 +59,21 @@ $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -c $< -o $@
 
-# "index<TAB>name<TAB>description" for every reason, straight from the
-# X-macro the program is compiled from.
-$(REASONS): bpf/include/reasons.h Makefile
+# reasons_table HEADER MACRO: "index<TAB>name<TAB>description" for every X()
+# entry of MACRO in HEADER, straight from the X-macro the program is compiled
+# from (the C preprocessor expands it; awk splits the entries).
+define reasons_table
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)printf '#include "reasons.h"\n#define R(n, d) @@R n d\n@@BEGIN\nTCACCEL_REASONS(R)\n' | \
+	$(Q)printf '#include "$(1)"\n#define R(n, d) @@R n d\n@@BEGIN\n$(2)(R)\n' | \
 		$(CLANG) -E -P -Ibpf/include -x c - | sed '1,/^@@BEGIN/d' | \
 		awk 'BEGIN { RS = "@@R" } NF { sub(/^[ \t\n]+/, ""); name = $$1; \
 			sub(/^[^ \t]+[ \t]+"/, ""); sub(/"[ \t\n]*$$/, ""); \
 			printf "%d\t%s\t%s\n", n++, name, $$0 }' > $@
+endef
+
+$(REASONS): bpf/include/reasons.h Makefile
+	$(call reasons_table,reasons.h,TCACCEL_REASONS)
 
 help:
 	@echo 'tcaccel - tc/eBPF FIB fast path'
@@ -84,8 +89,13 @@ help:
 	@echo '  make load IFACE=dev|all [NETNS=ns] [MODE=auto|redirect|peer|neigh]'
 	@echo '            [FIREWALL=respect|bypass|refuse]'
 	@echo '  make unload IFACE=dev [NETNS=ns]'
-	@echo '  make status [IFACE=dev] [NETNS=ns] [FORMAT=table|json]'
+	@echo '  make status [IFACE=dev] [NETNS=ns] [FORMAT=table|json|prom]'
 	@echo '  make trace IFACE=dev [NETNS=ns] [DURATION=s]'
+	@echo
+	@echo 'Install (root; PREFIX=/usr/local, DESTDIR, SYSCONFDIR=/etc):'
+	@echo '  make install            CLI, object, tcaccel@.service, man page, completion'
+	@echo '  make uninstall          removes them (your /etc/tcaccel/*.conf stay)'
+	@echo '  make man                build/tcaccel.8 from --help (man -l build/tcaccel.8)'
 	@echo
 	@echo 'Lab:'
 	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
@@ -142,17 +152,6 @@ SOCK_OBJ     := $(OUTPUT)/sockmap.bpf.o
 SOCK_REASONS := $(OUTPUT)/sockmap.reasons
 SOCK_OPTS     = $(call opt,--cgroup,$(CGROUP)) $(call opt,--format,$(FORMAT))
 
-# reasons_table HEADER MACRO: "index<TAB>name<TAB>description" for every X()
-# entry of MACRO in HEADER (the same generator as $(REASONS) above).
-define reasons_table
-	$(call msg,GEN,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)printf '#include "$(1)"\n#define R(n, d) @@R n d\n@@BEGIN\n$(2)(R)\n' | \
-		$(CLANG) -E -P -Ibpf/include -x c - | sed '1,/^@@BEGIN/d' | \
-		awk 'BEGIN { RS = "@@R" } NF { sub(/^[ \t\n]+/, ""); name = $$1; \
-			sub(/^[^ \t]+[ \t]+"/, ""); sub(/"[ \t\n]*$$/, ""); \
-			printf "%d\t%s\t%s\n", n++, name, $$0 }' > $@
-endef
 
 all: $(SOCK_OBJ) $(SOCK_REASONS)
 
@@ -176,3 +175,74 @@ sockmap-status:
 
 demo-sockmap: all
 	$(Q)scripts/demo-sockmap
+
+# --- install: PREFIX and DESTDIR as packagers expect ---------------------------
+#
+#   $(SBINDIR)/tcaccel            -> ../lib/tcaccel/tcaccel (relative symlink)
+#   $(PKGLIBDIR)/                 the CLI, lib/*.sh, tcaccel.bpf.o, tcaccel.reasons
+#   $(UNITDIR)/tcaccel@.service   one instance per interface, config in $(CONFDIR)/
+#   $(MANDIR)/man8/tcaccel.8      generated from --help (scripts/mkman)
+#   $(BASHCOMPDIR)/tcaccel        bash completion
+#   $(PKGDOCDIR)/                 README, runbooks, tcaccel.conf.example
+#
+# The installed CLI finds its libs next to itself (it resolves the symlink)
+# and its object in $(PKGLIBDIR): install rewrites $TCACCEL_ROOT/build, the
+# in-tree location, to $(PKGLIBDIR) in the copies it installs.
+
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+LIBDIR      ?= $(PREFIX)/lib
+MANDIR      ?= $(PREFIX)/share/man
+DOCROOT     ?= $(PREFIX)/share/doc
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR  ?= /etc
+PKGLIBDIR   := $(LIBDIR)/tcaccel
+PKGDOCDIR   := $(DOCROOT)/tcaccel
+CONFDIR     := $(SYSCONFDIR)/tcaccel
+RUNBOOKS    := $(wildcard docs/runbooks/*.md)
+# Build products the CLI uses ($TCACCEL_ROOT/build/NAME in the tree): add
+# yours here (tests/50-install.bats checks every one the CLI names).
+INSTALL_LIBFILES := $(BPF_OBJ) $(REASONS) $(SOCK_OBJ) $(SOCK_REASONS)
+
+INSTALL_SED := sed -e 's|\$$TCACCEL_ROOT/build|$(PKGLIBDIR)|g' \
+	-e 's|\$${TCACCEL_ROOT}/build|$(PKGLIBDIR)|g' \
+	-e 's|TCACCEL_CONFDIR:=/etc/tcaccel|TCACCEL_CONFDIR:=$(CONFDIR)|'
+
+.PHONY: install uninstall man
+
+man: $(OUTPUT)/tcaccel.8
+
+$(OUTPUT)/tcaccel.8: $(CLI) $(wildcard scripts/lib/*.sh) $(REASONS) README.md scripts/mkman
+	$(call msg,MAN,$@)
+	$(Q)scripts/mkman --reasons $(REASONS) -o $@
+
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX) (config $(DESTDIR)$(CONFDIR)))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR)/lib $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PKGDOCDIR)/runbooks \
+		$(DESTDIR)$(CONFDIR)
+	$(Q)$(INSTALL_SED) $(CLI) > $(DESTDIR)$(PKGLIBDIR)/tcaccel
+	$(Q)chmod 755 $(DESTDIR)$(PKGLIBDIR)/tcaccel
+	$(Q)for f in scripts/lib/*.sh; do \
+		$(INSTALL_SED) "$$f" > $(DESTDIR)$(PKGLIBDIR)/lib/$${f##*/} && \
+		chmod 644 $(DESTDIR)$(PKGLIBDIR)/lib/$${f##*/} || exit 1; done
+	$(Q)install -m 644 $(INSTALL_LIBFILES) $(DESTDIR)$(PKGLIBDIR)/
+	$(Q)ln -sfr $(DESTDIR)$(PKGLIBDIR)/tcaccel $(DESTDIR)$(SBINDIR)/tcaccel
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/tcaccel@.service.in \
+		> $(DESTDIR)$(UNITDIR)/tcaccel@.service
+	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/tcaccel@.service
+	$(Q)TCACCEL_OBJ=$(PKGLIBDIR)/tcaccel.bpf.o TCACCEL_CONFDIR=$(CONFDIR) \
+		scripts/mkman --reasons $(REASONS) -o $(DESTDIR)$(MANDIR)/man8/tcaccel.8
+	$(Q)install -m 644 scripts/completion/tcaccel.bash $(DESTDIR)$(BASHCOMPDIR)/tcaccel
+	$(Q)install -m 644 README.md systemd/tcaccel.conf.example $(DESTDIR)$(PKGDOCDIR)/
+	$(Q)$(if $(RUNBOOKS),install -m 644 $(RUNBOOKS) $(DESTDIR)$(PKGDOCDIR)/runbooks/,:)
+
+# Your own $(CONFDIR)/*.conf files stay (the directory goes when empty).
+uninstall:
+	$(call msg,REMOVE,$(DESTDIR)$(PREFIX) (tcaccel files))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcaccel $(DESTDIR)$(UNITDIR)/tcaccel@.service \
+		$(DESTDIR)$(MANDIR)/man8/tcaccel.8 $(DESTDIR)$(BASHCOMPDIR)/tcaccel
+	$(Q)rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDOCDIR)
+	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$(CONFDIR); fi
+	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then echo "  kept $(DESTDIR)$(CONFDIR): $$(ls $(DESTDIR)$(CONFDIR))"; fi

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lesson 5 - debugging with trace_pipe and counters.  Your file:
+ * README.md says what to do; `make check` tells you whether it works.
+ *
+ * Lesson 2's fast path, instrumented: every decision is counted by reason
+ * in tcaccel_why (read it with bpftool) and printed with bpf_printk (read
+ * it from /sys/kernel/tracing/trace_pipe).
+ *
+ * TODO: it loads, the pings work, and yet it forwards nothing: every
+ * packet goes to the kernel.  There is one bug.  Do not hunt for it in the
+ * code first: ask the counters and the trace (README.md shows how) which
+ * decision every packet gets, and what the program saw.  Then fix it.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define AF_INET 2
+
+/* Why a packet went where it went: one counter each, in tcaccel_why. */
+enum reason { R_REDIRECT, R_SHORT, R_NOT_IPV4, R_NOT_PLAIN, R_FIB, R_MAX };
+
+static const char reason_names[R_MAX][12] = {
+	[R_REDIRECT] = "REDIRECT", [R_SHORT] = "SHORT", [R_NOT_IPV4] = "NOT_IPV4",
+	[R_NOT_PLAIN] = "NOT_PLAIN", [R_FIB] = "FIB",
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, R_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tcaccel_why SEC(".maps");
+
+/*
+ * Count the decision, print it, return the verdict.  bpf_printk() lines go
+ * to the kernel's one trace buffer: fine for a lab, too costly for every
+ * packet in production (tcaccel prints only when its debug flag is set).
+ */
+static __always_inline int why(const struct __sk_buff *skb, __u32 reason, __u32 detail, int verdict)
+{
+	__u64 *c = bpf_map_lookup_elem(&tcaccel_why, &reason);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	if (reason < R_MAX)
+		bpf_printk("ex5: if=%u %s detail=0x%x", skb->ingress_ifindex, reason_names[reason], detail);
+	return verdict;
+}
+
+static __always_inline void rewrite(struct ethhdr *eth, struct iphdr *ip,
+				    const struct bpf_fib_lookup *fib)
+{
+	__u32 check = ip->check;
+
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	check += bpf_htons(0x0100);
+	ip->check = (__u16)(check + (check >= 0xFFFF));
+	ip->ttl--;
+}
+
+SEC("tc")
+int debug(struct __sk_buff *skb)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	void *data = (void *)(long)skb->data;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	struct bpf_fib_lookup fib = {};
+	long rc;
+
+	if ((void *)(ip + 1) > data_end)
+		return why(skb, R_SHORT, skb->len, TC_ACT_OK);
+	/* detail: the EtherType as this program reads it */
+	if (eth->h_proto != ETH_P_IP)
+		return why(skb, R_NOT_IPV4, eth->h_proto, TC_ACT_OK);
+	if (ip->ihl != 5 || ip->ttl <= 1)
+		return why(skb, R_NOT_PLAIN, ip->ttl, TC_ACT_OK);
+
+	fib.family = AF_INET;
+	fib.tos = ip->tos;
+	fib.l4_protocol = ip->protocol;
+	fib.tot_len = bpf_ntohs(ip->tot_len);
+	fib.ipv4_src = ip->saddr;
+	fib.ipv4_dst = ip->daddr;
+	fib.ifindex = skb->ingress_ifindex;
+
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return why(skb, R_FIB, rc, TC_ACT_OK);	/* detail: BPF_FIB_LKUP_RET_* */
+
+	rewrite(eth, ip, &fib);
+	return why(skb, R_REDIRECT, fib.ifindex, bpf_redirect(fib.ifindex, 0));	/* detail: egress */
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# scripts/lib/service.sh - `tcaccel service start|reload|stop INSTANCE`:
+# what the systemd template unit tcaccel@.service runs (systemd/), usable
+# by hand on hosts without systemd.  Sourced by scripts/tcaccel, which
+# provides cmd_load/cmd_unload.
+#
+# INSTANCE is the interface name unless the config says IFACE=.  The config
+# (default /etc/tcaccel/INSTANCE.conf, absent = defaults) holds KEY=VALUE
+# lines, '#' comments; it is parsed, never sourced:
+#
+#   IFACE=eth0       the device (default: INSTANCE)
+#   NETNS=           its network namespace (default: this one)
+#   MODE=redirect    load --mode
+#   FORCE=0          1: load --force (netfilter rules on the forward path
+#                    are bypassed: see `tcaccel load --help`)
+#   DEBUG=0          1: load --debug
+#   WAIT=60          start/reload: seconds to wait for the netns and for the
+#                    device to exist and be up
+#
+# start and reload are the same idempotent load (tc filter replace: the
+# program is swapped in place, counters kept); stop is unload.
+
+: "${TCACCEL_CONFDIR:=/etc/tcaccel}"
+readonly -a SERVICE_KEYS=(IFACE NETNS MODE FORCE DEBUG WAIT)
+
+usage_service() {
+	cat <<EOF
+Usage: tcaccel service start|reload|stop INSTANCE [--conf FILE]
+
+What the systemd unit tcaccel@INSTANCE.service runs.  Reads FILE (default
+$TCACCEL_CONFDIR/INSTANCE.conf; a missing file means the defaults) with
+KEY=VALUE lines: IFACE (default INSTANCE), NETNS, MODE, FORCE=0|1, DEBUG=0|1,
+WAIT (seconds, default 60).  start/reload wait until the netns and the device
+exist and the device is up, then load (idempotent: the program is replaced in
+place, counters kept); stop unloads.
+EOF
+}
+
+# service_conf FILE: parse FILE into SVC_<KEY> variables; unknown keys and
+# malformed lines are errors that name the line.
+service_conf() {
+	local file=$1 line key val n=0
+	[[ -e "$file" ]] || return 0
+	[[ -r "$file" ]] || die "cannot read $file"
+	while IFS= read -r line || [[ -n "$line" ]]; do
+		n=$((n + 1))
+		line=${line%%#*}
+		line=${line#"${line%%[![:space:]]*}"}
+		line=${line%"${line##*[![:space:]]}"}
+		[[ -z "$line" ]] && continue
+		[[ "$line" =~ ^([A-Z]+)=(.*)$ ]] || die "$file:$n: expected KEY=VALUE, got '$line'"
+		key=${BASH_REMATCH[1]}
+		val=${BASH_REMATCH[2]}
+		if [[ "$val" =~ ^\"(.*)\"$ || "$val" =~ ^\'(.*)\'$ ]]; then
+			val=${BASH_REMATCH[1]}
+		fi
+		[[ " ${SERVICE_KEYS[*]} " == *" $key "* ]] ||
+			die "$file:$n: unknown key '$key' (known: ${SERVICE_KEYS[*]})"
+		printf -v "SVC_$key" '%s' "$val"
+	done <"$file"
+}
+
+# True when NS (if any) exists and DEV exists there with IFF_UP.
+service_dev_up() {
+	local ns=$1 dev=$2
+	if [[ -n "$ns" ]]; then netns_exists "$ns" || return 1; fi
+	in_ns "$ns" ip -j link show dev "$dev" 2>/dev/null | jq -e '.[0].flags | index("UP")' >/dev/null
+}
+
+cmd_service() {
+	local action=${1:-} instance="" conf=""
+	(($#)) && shift
+	case "$action" in
+	-h | --help | help) usage_service; exit 0 ;;
+	"") usage_service >&2; exit 2 ;;
+	start | reload | stop) ;;
+	*) die "service: unknown action '$action' (start, reload or stop)" ;;
+	esac
+	while (($#)); do
+		case "$1" in
+		--conf) conf=${2:?--conf needs a file}; shift ;;
+		-h | --help) usage_service; exit 0 ;;
+		-*) die "unknown option '$1' (see: tcaccel service --help)" ;;
+		*)
+			[[ -z "$instance" ]] || die "one instance at a time (got '$instance' and '$1')"
+			instance=$1
+			;;
+		esac
+		shift
+	done
+	[[ -n "$instance" ]] || die "which instance? e.g. tcaccel service $action eth0"
+	[[ "$instance" =~ ^[A-Za-z0-9_.:@-]+$ ]] || die "instance '$instance': not an interface name"
+
+	local SVC_IFACE=$instance SVC_NETNS="" SVC_MODE="" SVC_FORCE=0 SVC_DEBUG=0 SVC_WAIT=60
+	service_conf "${conf:-$TCACCEL_CONFDIR/$instance.conf}"
+	[[ "$SVC_WAIT" =~ ^[0-9]+$ ]] || die "WAIT='$SVC_WAIT': whole seconds"
+	local -a opts=()
+	[[ -n "$SVC_NETNS" ]] && opts+=(--netns "$SVC_NETNS")
+
+	if [[ "$action" == stop ]]; then
+		cmd_unload "$SVC_IFACE" "${opts[@]}"
+		return
+	fi
+	[[ -n "$SVC_MODE" ]] && opts+=(--mode "$SVC_MODE")
+	case "$SVC_FORCE" in 1 | yes | true) opts+=(--force) ;; 0 | no | false | "") ;; *) die "FORCE='$SVC_FORCE': 0 or 1" ;; esac
+	case "$SVC_DEBUG" in 1 | yes | true) opts+=(--debug) ;; 0 | no | false | "") ;; *) die "DEBUG='$SVC_DEBUG': 0 or 1" ;; esac
+	if ! service_dev_up "$SVC_NETNS" "$SVC_IFACE"; then
+		info "waiting up to ${SVC_WAIT}s for $SVC_IFACE (netns $(ns_label "$SVC_NETNS")) to exist and be up"
+		wait_until "$SVC_WAIT" service_dev_up "$SVC_NETNS" "$SVC_IFACE" ||
+			die "$SVC_IFACE is not up in netns $(ns_label "$SVC_NETNS") after ${SVC_WAIT}s (ip link set $SVC_IFACE up; or set WAIT= in the config)"
+	fi
+	cmd_load "$SVC_IFACE" "${opts[@]}"
+}
