@@ -128,34 +128,37 @@ load_client() {
 	assert_equal "$(filters "$NS_ROUTER" "$RT_IF_CLIENT")" 0
 }
 
-@test "firewall guard: an iptables FORWARD rule refuses the load, --force overrides" {
+@test "firewall guard: an iptables FORWARD rule: refuse refuses, FORCE bypasses, the default respects" {
 	in_ns "$NS_ROUTER" iptables -A FORWARD -p tcp --dport 5201 -j DROP
-	run load_client
+	run load_client --firewall refuse
 	assert_failure
 	assert_output --partial "refusing to load"
 	assert_output --partial "FORWARD: hook forward, policy accept, 1 rule(s)"
-	assert_output --partial "FORCE=1"
 	assert_equal "$(filters "$NS_ROUTER" "$RT_IF_CLIENT")" 0
 	run load_client --force
 	assert_success
 	assert_output --partial "BYPASS"
 	assert_equal "$(filters "$NS_ROUTER" "$RT_IF_CLIENT")" 1
+	run load_client
+	assert_success
+	assert_output --partial "firewall mode respect"
+	assert_output --partial "mode auto, firewall respect"
 }
 
 @test "firewall guard: ip6tables, nft drop policy and NAT on the forward path count too" {
 	in_ns "$NS_ROUTER" ip6tables -A FORWARD -p udp --dport 53 -j ACCEPT
-	run load_client
+	run load_client --firewall refuse
 	assert_failure
 	assert_output --partial "nft ip6 filter FORWARD"
 	in_ns "$NS_ROUTER" nft flush ruleset
 	in_ns "$NS_ROUTER" nft add table inet fw
 	in_ns "$NS_ROUTER" nft add chain inet fw forward_drop '{ type filter hook forward priority 0; policy drop; }'
-	run load_client
+	run load_client --firewall refuse
 	assert_failure
 	assert_output --partial "nft inet fw forward_drop: hook forward, policy drop, 0 rule(s)"
 	in_ns "$NS_ROUTER" nft flush ruleset
 	in_ns "$NS_ROUTER" iptables -t nat -A POSTROUTING -o "$RT_IF_SERVER" -j MASQUERADE
-	run load_client
+	run load_client --firewall refuse
 	assert_failure
 	assert_output --partial "POSTROUTING: hook postrouting"
 }
@@ -256,4 +259,19 @@ load_client() {
 	run "$TCACCEL" frobnicate
 	assert_failure
 	assert_output --partial "unknown command"
+}
+
+@test "a new interface on a stale config entry's ifindex starts with zeroed counters" {
+	load_client
+	flood "$NS_CLIENT" "$SERVER_IP4" 10
+	(($(forwarded "$NS_ROUTER" "$RT_IF_CLIENT") >= 10))
+	# The device goes (tc filter and all), its config entry stays behind...
+	local idx
+	idx=$(ifindex "$NS_ROUTER" "$RT_IF_CLIENT")
+	in_ns "$NS_ROUTER" tc qdisc del dev "$RT_IF_CLIENT" clsact
+	run "$TCACCEL" status --netns "$NS_ROUTER" --format json
+	assert_equal "$(jq --argjson i "$idx" 'map(select(.ifindex == $i))[0].attached' <<<"$output")" false
+	# ...and a load on the same ifindex is a fresh start, not a reload.
+	load_client
+	assert_equal "$(forwarded "$NS_ROUTER" "$RT_IF_CLIENT")" 0
 }

@@ -58,6 +58,8 @@ etc/tcaccel/
 usr/local/lib/systemd/system/tcaccel@.service
 $libs
 usr/local/lib/tcaccel/tcaccel
+usr/local/lib/tcaccel/sockmap.bpf.o
+usr/local/lib/tcaccel/sockmap.reasons
 usr/local/lib/tcaccel/tcaccel.bpf.o
 usr/local/lib/tcaccel/tcaccel.reasons
 usr/local/sbin/tcaccel

@@ -132,9 +132,10 @@ runbook_run() {
 	# MTU
 	assert_line "in: $RT_IF_CLIENT mtu 1500   out: $RT_IF_SERVER mtu 1280"
 	assert_line --regexp "^    FIB_FRAG_NEEDED +1 pkts"
-	# firewall: refused, then forced
-	assert_output --partial "refusing to load"
-	assert_output --partial "BYPASS the rules above (--force)"
+	# firewall: respected by default, refused on request, then bypassed
+	assert_output --partial "firewall mode respect"
+	assert_output --partial "refusing to load (--firewall refuse)"
+	assert_output --partial "BYPASS the rules above (--firewall bypass)"
 }
 
 @test "runbook upgrade.md: swap with no echo request lost, new program ids; then a new map layout" {

@@ -12,9 +12,11 @@
 #
 #   IFACE=eth0       the device (default: INSTANCE)
 #   NETNS=           its network namespace (default: this one)
-#   MODE=redirect    load --mode
-#   FORCE=0          1: load --force (netfilter rules on the forward path
-#                    are bypassed: see `tcaccel load --help`)
+#   MODE=auto        load --mode
+#   FIREWALL=        load --firewall respect|bypass|refuse (default: respect
+#                    when netfilter has rules on the forward path)
+#   FORCE=0          1: load --force (= FIREWALL=bypass: the rules are
+#                    bypassed, see `tcaccel load --help`)
 #   DEBUG=0          1: load --debug
 #   WAIT=60          start/reload: seconds to wait for the netns and for the
 #                    device to exist and be up
@@ -23,7 +25,7 @@
 # program is swapped in place, counters kept); stop is unload.
 
 : "${TCACCEL_CONFDIR:=/etc/tcaccel}"
-readonly -a SERVICE_KEYS=(IFACE NETNS MODE FORCE DEBUG WAIT)
+readonly -a SERVICE_KEYS=(IFACE NETNS MODE FIREWALL FORCE DEBUG WAIT)
 
 usage_service() {
 	cat <<EOF
@@ -31,7 +33,8 @@ Usage: tcaccel service start|reload|stop INSTANCE [--conf FILE]
 
 What the systemd unit tcaccel@INSTANCE.service runs.  Reads FILE (default
 $TCACCEL_CONFDIR/INSTANCE.conf; a missing file means the defaults) with
-KEY=VALUE lines: IFACE (default INSTANCE), NETNS, MODE, FORCE=0|1, DEBUG=0|1,
+KEY=VALUE lines: IFACE (default INSTANCE), NETNS, MODE, FIREWALL, FORCE=0|1,
+DEBUG=0|1,
 WAIT (seconds, default 60).  start/reload wait until the netns and the device
 exist and the device is up, then load (idempotent: the program is replaced in
 place, counters kept); stop unloads.
@@ -93,7 +96,7 @@ cmd_service() {
 	[[ -n "$instance" ]] || die "which instance? e.g. tcaccel service $action eth0"
 	[[ "$instance" =~ ^[A-Za-z0-9_.:@-]+$ ]] || die "instance '$instance': not an interface name"
 
-	local SVC_IFACE=$instance SVC_NETNS="" SVC_MODE="" SVC_FORCE=0 SVC_DEBUG=0 SVC_WAIT=60
+	local SVC_IFACE=$instance SVC_NETNS="" SVC_MODE="" SVC_FIREWALL="" SVC_FORCE=0 SVC_DEBUG=0 SVC_WAIT=60
 	service_conf "${conf:-$TCACCEL_CONFDIR/$instance.conf}"
 	[[ "$SVC_WAIT" =~ ^[0-9]+$ ]] || die "WAIT='$SVC_WAIT': whole seconds"
 	local -a opts=()
@@ -104,6 +107,7 @@ cmd_service() {
 		return
 	fi
 	[[ -n "$SVC_MODE" ]] && opts+=(--mode "$SVC_MODE")
+	[[ -n "$SVC_FIREWALL" ]] && opts+=(--firewall "$SVC_FIREWALL")
 	case "$SVC_FORCE" in 1 | yes | true) opts+=(--force) ;; 0 | no | false | "") ;; *) die "FORCE='$SVC_FORCE': 0 or 1" ;; esac
 	case "$SVC_DEBUG" in 1 | yes | true) opts+=(--debug) ;; 0 | no | false | "") ;; *) die "DEBUG='$SVC_DEBUG': 0 or 1" ;; esac
 	if ! service_dev_up "$SVC_NETNS" "$SVC_IFACE"; then

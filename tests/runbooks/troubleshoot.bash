@@ -47,14 +47,14 @@ hook_after_fib_frag_needed_larger_than_the_egress_mtu() {
 	ip link set dev "$RT_IF_SERVER" mtu 1500
 }
 
-# A forward-chain rule: load must refuse.
-hook_before_load_refuses_netfilter_rules_on_the_forward_path() {
+# A forward-chain rule: load respects it by default, refuse refuses.
+hook_before_netfilter_rules_on_the_forward_path_firewall_modes() {
 	nft add table inet filter
 	nft add chain inet filter forward '{ type filter hook forward priority 0; policy accept; }'
 	nft add rule inet filter forward ip saddr 192.0.2.1 counter drop
 }
 
-hook_after_load_refuses_netfilter_rules_on_the_forward_path() {
-	[[ -n "$(rb_prog "$IFACE")" ]] || rb_fail "--force did not load"
+hook_after_netfilter_rules_on_the_forward_path_firewall_modes() {
+	[[ -n "$(rb_prog "$IFACE")" ]] || rb_fail "--firewall bypass did not load"
 	nft delete table inet filter
 }
