@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# The bad-packet matrix (tests/matrix.txt): every kind of malformed, special
+# or borderline frame, run in the kernel with BPF_PROG_TEST_RUN against the
+# program attached in the router lab, each checked for the one thing it may
+# get: TC_ACT_OK with its bytes unchanged and exactly the right reason
+# counter +1, or a correct redirect (MACs from the FIB, TTL - 1, valid IPv4
+# checksum; tests/lib/pkt.py checks, not the program).
+#
+# What the test run cannot carry goes over the wire: frames cut inside the
+# Ethernet or IP header (the test run refuses them), VLAN tags the kernel
+# moved into skb metadata, 9000-byte jumbo frames.
+
+load helpers
+load lib/reliability
+
+setup_file() {
+	lab_up router
+	lab_quiet "$NS_CLIENT" "$NS_SERVER"
+	lab_special_routes "$NS_ROUTER"
+	# to-server checks the reverse path strictly, to-client not at all.
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_SERVER.rp_filter=1"
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" 2>/dev/null
+}
+
+teardown_file() {
+	lab_down
+}
+
+teardown() {
+	in_ns "$NS_CLIENT" ip link set eth0 mtu 1500
+	in_ns "$NS_SERVER" ip link set eth0 mtu 1500
+	in_ns "$NS_ROUTER" ip link set "$RT_IF_CLIENT" mtu 1500
+	in_ns "$NS_ROUTER" ip link set "$RT_IF_SERVER" mtu 1500
+	# what the client learnt about the path (PMTU) goes too
+	in_ns "$NS_CLIENT" ip route flush cache
+	in_ns "$NS_CLIENT" ip -6 route flush cache
+}
+
+# --- in the kernel, frame by frame ------------------------------------------------
+
+@test "matrix: well-formed and zero-length frames are forwarded, rewritten exactly" {
+	run_matrix fwd,zero
+}
+
+@test "matrix: TTL 0/1/2/255, hop limit 0/1/2/255; checksum carries of the TTL decrement" {
+	run_matrix ttl,csum
+}
+
+@test "matrix: truncated at every header boundary (Ethernet, IPv4, IPv6, L4)" {
+	run_matrix trunc
+}
+
+@test "matrix: IPv4 header lies (IHL, total length, version), options, bad checksum, fragments" {
+	run_matrix ipv4,frag
+}
+
+@test "matrix: IPv6 version, payload length lies, extension headers" {
+	run_matrix ipv6
+}
+
+@test "matrix: VLAN, QinQ, ARP, LLDP, other EtherTypes, foreign MACs, unconfigured interface" {
+	run_matrix l2
+}
+
+@test "matrix: multicast and broadcast at L2 and L3, directed broadcast, anycast" {
+	run_matrix mcast
+}
+
+@test "matrix: martian, loopback, link-local, v4-mapped and local addresses" {
+	run_matrix addr
+}
+
+@test "matrix: FIB answers, hairpin, sizes against the egress MTU" {
+	run_matrix fib,size
+}
+
+@test "matrix: rp_filter strict on the ingress: spoofed, unroutable and local sources" {
+	run_matrix rpf
+}
+
+# --- on the wire -----------------------------------------------------------------
+
+@test "wire: frames cut inside the Ethernet or IP header count TRUNCATED; the stack drops them" {
+	local n=0 t0 h0 h60 f0 cut frame=$BATS_TEST_TMPDIR/cut.bin
+	t0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" TRUNCATED)
+	h0=$(snmp "$NS_ROUTER" IpInHdrErrors)
+	h60=$(snmp "$NS_ROUTER" Ip6InHdrErrors)
+	f0=$(snmp "$NS_ROUTER" IpForwDatagrams)
+	for cut in 14 20 33; do
+		"$PKT" v4 --truncate "$cut" >"$frame"
+		raw_send "$NS_CLIENT" "$frame" 10
+		n=$((n + 10))
+	done
+	for cut in 14 40 53; do
+		"$PKT" v6 --truncate "$cut" >"$frame"
+		raw_send "$NS_CLIENT" "$frame" 10
+		n=$((n + 10))
+	done
+	assert_equal "TRUNCATED +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" TRUNCATED) - t0))" "TRUNCATED +$n"
+	# The stack saw them and dropped them as header errors, as it would without us.
+	assert_equal "IpInHdrErrors +$(($(snmp "$NS_ROUTER" IpInHdrErrors) - h0))" "IpInHdrErrors +30"
+	assert_equal "Ip6InHdrErrors +$(($(snmp "$NS_ROUTER" Ip6InHdrErrors) - h60))" "Ip6InHdrErrors +30"
+	assert_equal "forwarded +$(($(snmp "$NS_ROUTER" IpForwDatagrams) - f0))" "forwarded +0"
+}
+
+@test "wire: 802.1Q and QinQ tagged frames (tag already in skb metadata) count VLAN, nothing forwarded" {
+	local v0 r0 frame=$BATS_TEST_TMPDIR/vlan.bin
+	v0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" VLAN)
+	r0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT)
+	"$PKT" v4 --vlan 10 >"$frame"
+	raw_send "$NS_CLIENT" "$frame" 20
+	"$PKT" v6 --vlan 10 --qinq >"$frame"
+	raw_send "$NS_CLIENT" "$frame" 20
+	assert_equal "VLAN +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" VLAN) - v0))" "VLAN +40"
+	assert_equal "REDIRECT +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT) - r0))" "REDIRECT +0"
+}
+
+@test "wire: 9000-byte jumbo frames are forwarded when every hop allows them, FRAG_NEEDED when the egress does not" {
+	local r0 b0 f0
+	in_ns "$NS_CLIENT" ip link set eth0 mtu 9000
+	in_ns "$NS_SERVER" ip link set eth0 mtu 9000
+	in_ns "$NS_ROUTER" ip link set "$RT_IF_CLIENT" mtu 9000
+	in_ns "$NS_ROUTER" ip link set "$RT_IF_SERVER" mtu 9000
+	r0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT)
+	b0=$("$TCACCEL" status "$RT_IF_CLIENT" --netns "$NS_ROUTER" -F json | jq '.[0].counters.REDIRECT.bytes')
+	# 9000-byte IP packets, DF: one frame each way, no fragmentation anywhere.
+	run in_ns "$NS_CLIENT" ping -c 2 -i 0.2 -W 2 -M "do" -s $((9000 - 28)) "$SERVER_IP4"
+	assert_success
+	assert_output --partial "$((9000 - 20)) bytes from $SERVER_IP4: icmp_seq=1 ttl=63"
+	run in_ns "$NS_CLIENT" ping -c 2 -i 0.2 -W 2 -M "do" -s $((9000 - 48)) "$SERVER_IP6"
+	assert_success
+	assert_output --partial "ttl=63"
+	assert_equal "REDIRECT +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT) - r0))" "REDIRECT +4"
+	assert_equal "bytes +$(($("$TCACCEL" status "$RT_IF_CLIENT" --netns "$NS_ROUTER" -F json |
+		jq '.[0].counters.REDIRECT.bytes') - b0))" "bytes +$((4 * 9014))"
+
+	# The egress back to 1500: the stack answers, as without us.
+	in_ns "$NS_ROUTER" ip link set "$RT_IF_SERVER" mtu 1500
+	f0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" FIB_FRAG_NEEDED)
+	run in_ns "$NS_CLIENT" ping -c 1 -W 2 -M "do" -s $((9000 - 28)) "$SERVER_IP4"
+	assert_failure
+	assert_output --partial "Frag needed and DF set (mtu = 1500)"
+	run in_ns "$NS_CLIENT" ping -c 1 -W 2 -M "do" -s $((9000 - 48)) "$SERVER_IP6"
+	assert_failure
+	assert_output --partial "Packet too big: mtu=1500"
+	assert_equal "FIB_FRAG_NEEDED +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" FIB_FRAG_NEEDED) - f0))" "FIB_FRAG_NEEDED +2"
+}
