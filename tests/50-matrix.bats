@@ -148,3 +148,24 @@ teardown() {
 	assert_output --partial "Packet too big: mtu=1500"
 	assert_equal "FIB_FRAG_NEEDED +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" FIB_FRAG_NEEDED) - f0))" "FIB_FRAG_NEEDED +2"
 }
+
+# kernel_sees NS: IP packets NS's stack received, both families.
+kernel_sees() {
+	echo $(($(snmp "$1" IpInReceives) + $(snmp "$1" Ip6InReceives)))
+}
+
+@test "wire: IPv4 from one of the router's own addresses is dropped (martian), as without us" {
+	local m0 s0 frame=$BATS_TEST_TMPDIR/local-src.bin
+	m0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" MARTIAN)
+	s0=$(kernel_sees "$NS_SERVER")
+	"$PKT" v4 --src "$RT_SERVER_IP4" --dst "$SERVER_IP4" >"$frame"
+	raw_send "$NS_CLIENT" "$frame" 20
+	"$PKT" v4 --src "$RT_CLIENT_IP4" --dst "$SERVER_IP4" >"$frame"
+	raw_send "$NS_CLIENT" "$frame" 20
+	# the same frame from the client's own address does get through
+	"$PKT" v4 --src "$CLIENT_IP4" --dst "$SERVER_IP4" >"$frame"
+	raw_send "$NS_CLIENT" "$frame" 5
+	wait_until 5 test "$(kernel_sees "$NS_SERVER")" -ge $((s0 + 5))
+	assert_equal "MARTIAN +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" MARTIAN) - m0))" "MARTIAN +40"
+	assert_equal "server received +$(($(kernel_sees "$NS_SERVER") - s0))" "server received +5"
+}

@@ -21,14 +21,23 @@ static __always_inline bool ipv4_is_zeronet(__be32 a)   { return (a & bpf_htonl(
 static __always_inline bool ipv4_is_loopback(__be32 a)  { return (a & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000); }
 
 /*
- * Reverse-path filter, as fib_validate_source() does it when the ingress
- * device has rp_filter set: look the *source* up as a destination; strict
- * mode wants the answer to leave through the ingress device, loose mode any
- * route at all.  (Multipath routes: only the chosen next hop is compared.)
- * Without this, spoofed sources the stack would drop are forwarded.
+ * The source check of ip_route_input_slow() -> fib_validate_source(), done
+ * as the kernel's full check does it: look the *source* up as a
+ * destination (ingress device as iif, no neighbour needed).
+ *
+ * rp_filter on: strict mode wants the answer to leave through the ingress
+ * device, loose mode any unicast route at all.  (Multipath routes: only the
+ * chosen next hop is compared.)  Without this, spoofed sources the stack
+ * would drop are forwarded.
+ *
+ * rp_filter off: the kernel still drops a packet whose source is one of this
+ * namespace's own addresses (inet_lookup_ifaddr_rcu(): a martian source,
+ * unless accept_local).  Such a source answers RTN_LOCAL, i.e. NOT_FWDED;
+ * so do broadcast addresses and sources with no route at all, which the
+ * kernel may forward: all of them go to the stack, which decides.
  */
-static __always_inline __u32 tcaccel_ipv4_rpf(struct __sk_buff *skb, const struct iphdr *iph,
-					      __u32 cfg_flags)
+static __always_inline __u32 tcaccel_ipv4_src_check(struct __sk_buff *skb, const struct iphdr *iph,
+						    __u32 cfg_flags)
 {
 	struct bpf_fib_lookup rev = {};
 	long rc;
@@ -41,10 +50,15 @@ static __always_inline __u32 tcaccel_ipv4_rpf(struct __sk_buff *skb, const struc
 	/* A non-zero tot_len skips the skb-vs-MTU check (not ours to make here). */
 	rev.tot_len = sizeof(*iph);
 	rc = bpf_fib_lookup(skb, &rev, sizeof(rev), BPF_FIB_LOOKUP_SKIP_NEIGH);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return TCACCEL_RPF_FAILED;
-	if ((cfg_flags & TCACCEL_F_RPF_STRICT) && rev.ifindex != skb->ingress_ifindex)
-		return TCACCEL_RPF_FAILED;
+	if (cfg_flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+			return TCACCEL_RPF_FAILED;
+		if ((cfg_flags & TCACCEL_F_RPF_STRICT) && rev.ifindex != skb->ingress_ifindex)
+			return TCACCEL_RPF_FAILED;
+		return TCACCEL_REDIRECT;
+	}
+	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED)
+		return TCACCEL_MARTIAN;
 	return TCACCEL_REDIRECT;
 }
 
@@ -103,11 +117,9 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	reason = tcaccel_fib_post(skb, fib, tot_len, iph->ttl);
 	if (reason != TCACCEL_REDIRECT)
 		return reason;
-	if (cfg_flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
-		reason = tcaccel_ipv4_rpf(skb, iph, cfg_flags);
-		if (reason != TCACCEL_REDIRECT)
-			return reason;
-	}
+	reason = tcaccel_ipv4_src_check(skb, iph, cfg_flags);
+	if (reason != TCACCEL_REDIRECT)
+		return reason;
 
 	ipv4_decrease_ttl(iph);
 	tcaccel_l2_rewrite(eth, fib);
