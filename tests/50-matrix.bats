@@ -77,6 +77,10 @@ teardown() {
 	run_matrix fib,size
 }
 
+@test "matrix: padding and trailers after the IP packet" {
+	run_matrix pad
+}
+
 @test "matrix: rp_filter strict on the ingress: spoofed, unroutable and local sources" {
 	run_matrix rpf
 }
@@ -168,4 +172,27 @@ kernel_sees() {
 	wait_until 5 test "$(kernel_sees "$NS_SERVER")" -ge $((s0 + 5))
 	assert_equal "MARTIAN +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" MARTIAN) - m0))" "MARTIAN +40"
 	assert_equal "server received +$(($(kernel_sees "$NS_SERVER") - s0))" "server received +5"
+}
+
+# frame_len_at NS FILTER FRAME COUNT: send FRAME COUNT times from the client
+# and print the length of the first frame matching FILTER that NS's eth0
+# receives.
+frame_len_at() {
+	local log=$BATS_TEST_TMPDIR/tcpdump.$RANDOM
+	bg "$1" "$log" timeout 10 tcpdump -l -n -e -c 1 -i eth0 "$2"
+	wait_until 5 grep -q "listening on" "$log"
+	raw_send "$NS_CLIENT" "$3" "$4"
+	wait "$BG_PID" || true
+	sed -n 's/.*, length \([0-9]*\): .*/\1/p' "$log" | head -n1
+}
+
+@test "wire: a padded frame leaves the router trimmed to its IP length, as without us" {
+	local p0 frame=$BATS_TEST_TMPDIR/padded.bin
+	p0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" PADDED)
+	# 46-byte IPv4 packet + 100 bytes of trailer: 160 bytes in, 60 out.
+	"$PKT" v4 --pad 100 >"$frame"
+	assert_equal "$(frame_len_at "$NS_SERVER" "udp and src $CLIENT_IP4" "$frame" 1)" 60
+	"$PKT" v6 --pad 100 >"$frame"
+	assert_equal "$(frame_len_at "$NS_SERVER" "udp and src $CLIENT_IP6" "$frame" 1)" 80
+	assert_equal "PADDED +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" PADDED) - p0))" "PADDED +2"
 }

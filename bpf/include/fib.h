@@ -60,6 +60,15 @@ static __always_inline __u32 tcaccel_fib_post(const struct __sk_buff *skb,
 	 */
 	if (!skb->gso_size && l3_len > fib->mtu_result)
 		return TCACCEL_FIB_FRAG_NEEDED;
+	/*
+	 * ip_rcv_core() and ipv6_rcv() trim whatever follows the IP packet
+	 * (Ethernet padding of short frames, trailers) before forwarding it;
+	 * redirected, the frame would leave with those bytes.  The stack
+	 * forwards it trimmed.  (The callers have already sent frames shorter
+	 * than their IP length to the stack as TRUNCATED.)
+	 */
+	if (skb->len != sizeof(struct ethhdr) + l3_len)
+		return TCACCEL_PADDED;
 	return TCACCEL_REDIRECT;
 }
 

@@ -46,7 +46,8 @@
 	X(FIB_NO_SRC_ADDR,  "FIB NO_SRC_ADDR: no source address for the route")               \
 	X(FIB_ERROR,        "bpf_fib_lookup() returned an error")                             \
 	X(HAIRPIN,          "egress is the ingress device: the stack forwards it (ICMP redirect)") \
-	X(RPF_FAILED,       "reverse-path filter (rp_filter) fails: the stack drops it")
+	X(RPF_FAILED,       "reverse-path filter (rp_filter) fails: the stack drops it")     \
+	X(PADDED,           "frame longer than its IP packet (padding, trailer): the stack trims it")
 
 #define TCACCEL_REASON_ENUM(name, desc) TCACCEL_##name,
 enum tcaccel_reason {
