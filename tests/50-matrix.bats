@@ -30,6 +30,7 @@ teardown_file() {
 }
 
 teardown() {
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv6.conf.$RT_IF_SERVER.mtu=1500"
 	in_ns "$NS_CLIENT" ip link set eth0 mtu 1500
 	in_ns "$NS_SERVER" ip link set eth0 mtu 1500
 	in_ns "$NS_ROUTER" ip link set "$RT_IF_CLIENT" mtu 1500
@@ -77,6 +78,11 @@ teardown() {
 	run_matrix fib,size
 }
 
+@test "matrix: IPv6's own egress MTU (mtu6) below the device MTU" {
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv6.conf.$RT_IF_SERVER.mtu=1280"
+	run_matrix mtu6
+}
+
 @test "matrix: padding and trailers after the IP packet" {
 	run_matrix pad
 }
@@ -120,6 +126,40 @@ teardown() {
 	raw_send "$NS_CLIENT" "$frame" 20
 	assert_equal "VLAN +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" VLAN) - v0))" "VLAN +40"
 	assert_equal "REDIRECT +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT) - r0))" "REDIRECT +0"
+}
+
+@test "wire: a GSO packet of 8000-byte UDP segments is not redirected into a 1500-byte egress" {
+	# The client sends 9000-byte frames, the router's egress takes 1500:
+	# one UDP_SEGMENT send of 3 x 8000 bytes reaches the router as a single
+	# GSO packet.  ip_forward() checks each segment against the egress
+	# MTU; IPv4 without DF is fragmented, IPv6 gets "packet too big".
+	local f0 r0 fr0 tb0 got
+	in_ns "$NS_CLIENT" ip link set eth0 mtu 9000
+	in_ns "$NS_SERVER" ip link set eth0 mtu 9000
+	in_ns "$NS_ROUTER" ip link set "$RT_IF_CLIENT" mtu 9000
+	f0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" FIB_FRAG_NEEDED)
+	r0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT)
+	fr0=$(snmp "$NS_ROUTER" IpFragCreates)
+	tb0=$(snmp "$NS_ROUTER" Icmp6OutPktTooBigs)
+
+	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5201 3 2
+	wait_listen "$NS_SERVER" 5201 udp
+	got=$(in_ns "$NS_CLIENT" "$TRAFFIC" udp-gso-send "$SERVER_IP4" 5201 3 8000)
+	wait "$BG_PID"
+	# delivered intact, in fragments the router's stack made
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/udp.out")" "3 $got"
+	(($(snmp "$NS_ROUTER" IpFragCreates) - fr0 >= 18))
+
+	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp6.out" timeout 30 "$TRAFFIC" udp-recv 5201 3 2
+	wait_listen "$NS_SERVER" 5201 udp
+	in_ns "$NS_CLIENT" "$TRAFFIC" udp-gso-send "$SERVER_IP6" 5201 3 8000
+	wait "$BG_PID"
+	# too big for the egress, never fragmented by a router: dropped, PTB sent
+	assert_equal "$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/udp6.out")" 0
+	assert_equal "PTB +$(($(snmp "$NS_ROUTER" Icmp6OutPktTooBigs) - tb0))" "PTB +1"
+
+	assert_equal "FIB_FRAG_NEEDED +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" FIB_FRAG_NEEDED) - f0)) REDIRECT +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" REDIRECT) - r0))" \
+		"FIB_FRAG_NEEDED +2 REDIRECT +0"
 }
 
 @test "wire: 9000-byte jumbo frames are forwarded when every hop allows them, FRAG_NEEDED when the egress does not" {

@@ -6,9 +6,16 @@
  * lookup as the forwarding path.  We call it with:
  *   - ifindex = the ingress device, so ip rules with iif and the
  *     per-device forwarding sysctl apply (FWD_DISABLED otherwise);
- *   - tot_len = 0: the kernel then checks the egress MTU against the skb
- *     itself, GSO-aware (is_skb_forwardable()).  Setting tot_len would
- *     make every GSO TCP super-packet fail with FRAG_NEEDED.
+ *   - tot_len = the IP packet's length, for a plain (non-GSO) packet: the
+ *     FIB then checks it against the MTU forwarding would use - a locked
+ *     route MTU, a learnt path MTU, IPv6's per-device mtu6 - and answers
+ *     FRAG_NEEDED when it does not fit.  (With tot_len = 0 it only checks
+ *     the skb against the egress device's MTU, plus 18 bytes of slack.)
+ *   - tot_len = 0 for a GSO packet: its length is the whole super-packet,
+ *     which would always fail; tcaccel_fib_post() checks its segments.
+ * Not visible to BPF: an IPv4 route MTU that is not locked (`ip route ...
+ * mtu N` without `lock`), which ip_forward() honours but the FIB helper
+ * does not; such routes need `mtu lock N` to be honoured on the fast path.
  */
 #ifndef TCACCEL_FIB_H
 #define TCACCEL_FIB_H
@@ -37,7 +44,7 @@ static __always_inline __u32 tcaccel_fib_reason(long rc)
  * Checks every family shares once the FIB said SUCCESS.
  * @l3_len: the IP packet length from its header; @ttl: TTL or hop limit.
  */
-static __always_inline __u32 tcaccel_fib_post(const struct __sk_buff *skb,
+static __always_inline __u32 tcaccel_fib_post(struct __sk_buff *skb,
 					      const struct bpf_fib_lookup *fib,
 					      __u32 l3_len, __u8 ttl)
 {
@@ -54,12 +61,19 @@ static __always_inline __u32 tcaccel_fib_post(const struct __sk_buff *skb,
 	if (ttl <= 1)
 		return TCACCEL_TTL_EXCEEDED;
 	/*
-	 * is_skb_forwardable() allows mtu + hard_header_len + VLAN_HLEN, four
-	 * bytes more than IP forwarding does; be exact for non-GSO packets.
-	 * mtu_result shares tot_len's slot and is filled because tot_len == 0.
+	 * A GSO packet passed the FIB's is_skb_forwardable(), which lets any
+	 * GSO packet through; ip_forward()/ip6_forward() check every segment
+	 * against the egress MTU (skb_gso_validate_network_len()), so a packet
+	 * GRO built from 9000-byte frames does not leave through a 1500-byte
+	 * link.  bpf_check_mtu() with BPF_MTU_CHK_SEGS makes that same check.
+	 * (Plain packets were checked by the FIB itself: see tot_len above.)
 	 */
-	if (!skb->gso_size && l3_len > fib->mtu_result)
-		return TCACCEL_FIB_FRAG_NEEDED;
+	if (skb->gso_size) {
+		__u32 mtu = 0;
+
+		if (bpf_check_mtu(skb, fib->ifindex, &mtu, 0, BPF_MTU_CHK_SEGS))
+			return TCACCEL_FIB_FRAG_NEEDED;
+	}
 	/*
 	 * ip_rcv_core() and ipv6_rcv() trim whatever follows the IP packet
 	 * (Ethernet padding of short frames, trailers) before forwarding it;

@@ -104,7 +104,7 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	fib->family = AF_INET;
 	fib->tos = iph->tos;
 	fib->l4_protocol = iph->protocol;
-	fib->tot_len = 0;
+	fib->tot_len = skb->gso_size ? 0 : tot_len;	/* see fib.h */
 	fib->ipv4_src = iph->saddr;
 	fib->ipv4_dst = iph->daddr;
 	fib->ifindex = skb->ingress_ifindex;

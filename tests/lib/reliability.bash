@@ -20,8 +20,9 @@ lab_quiet() {
 	done
 }
 
-# lab_special_routes NS DEV: routes whose FIB answer is not SUCCESS, in the
-# ranges tests/matrix.txt and tests/lib/fuzz.py expect them.
+# lab_special_routes NS: routes whose FIB answer is not SUCCESS, and routes
+# with a locked MTU, in the router lab, where tests/matrix.txt and
+# tests/lib/fuzz.py expect them.
 lab_special_routes() {
 	local ns=$1
 	in_ns "$ns" ip route add blackhole 198.18.50.0/24
@@ -30,6 +31,9 @@ lab_special_routes() {
 	in_ns "$ns" ip -6 route add blackhole 2001:2:0:50::/64
 	in_ns "$ns" ip -6 route add unreachable 2001:2:0:51::/64
 	in_ns "$ns" ip -6 route add prohibit 2001:2:0:52::/64
+	# behind the server, with a locked route MTU of 1300
+	in_ns "$ns" ip route add 198.18.61.0/24 via "$SERVER_IP4" mtu lock 1300
+	in_ns "$ns" ip -6 route add 2001:2:0:61::/64 via "$SERVER_IP6" mtu lock 1300
 }
 
 # run_matrix CATEGORIES: the cases of tests/matrix.txt in those categories

@@ -9,6 +9,11 @@
                                             "received digest"
   traffic.py raw-send IFACE FRAME COUNT     send FRAME (a file) COUNT times
                                             from an AF_PACKET TX ring
+  traffic.py udp-gso-send DST PORT SEGS SIZE
+                                            one send() of SEGS numbered
+                                            datagrams of SIZE bytes as a
+                                            single GSO packet (UDP_SEGMENT);
+                                            print the payload digest
 
 The digest is sha256 over the payloads in sequence order, so sender and
 receiver agree exactly when every datagram arrived intact.
@@ -47,6 +52,21 @@ def udp_send(dst, port, count, size):
         if seq % 32 == 31:
             time.sleep(0.001)  # pace: never outrun a 1000-packet backlog
     print(h.hexdigest())
+
+
+SOL_UDP = 17
+UDP_SEGMENT = 103  # linux/udp.h; not in every Python's socket module
+
+
+def udp_gso_send(dst, port, segs, size):
+    """The segments leave the sender's stack as one GSO skb: a veth keeps
+    it whole, so the next hop's tc ingress sees one packet with gso_size =
+    SIZE + 8 (UDP header) per segment."""
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    s.setsockopt(SOL_UDP, UDP_SEGMENT, size)
+    body = b"".join(payload(seq, size) for seq in range(segs))
+    s.sendto(body, (dst, port))
+    print(hashlib.sha256(body).hexdigest())
 
 
 def udp_recv(port, count, timeout):
@@ -123,6 +143,8 @@ def main(argv):
         udp_send(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif cmd == "udp-recv" and len(argv) == 5:
         udp_recv(int(argv[2]), int(argv[3]), float(argv[4]))
+    elif cmd == "udp-gso-send" and len(argv) == 6:
+        udp_gso_send(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif cmd == "raw-send" and len(argv) == 5:
         raw_send(argv[2], argv[3], int(argv[4]))
     else:
