@@ -30,6 +30,7 @@ teardown_file() {
 }
 
 teardown() {
+	in_ns "$NS_ROUTER" ip route del 198.18.62.0/24 2>/dev/null || true
 	in_ns "$NS_ROUTER" sysctl -qw "net.ipv6.conf.$RT_IF_SERVER.mtu=1500"
 	in_ns "$NS_CLIENT" ip link set eth0 mtu 1500
 	in_ns "$NS_SERVER" ip link set eth0 mtu 1500
@@ -81,6 +82,14 @@ teardown() {
 @test "matrix: IPv6's own egress MTU (mtu6) below the device MTU" {
 	in_ns "$NS_ROUTER" sysctl -qw "net.ipv6.conf.$RT_IF_SERVER.mtu=1280"
 	run_matrix mtu6
+}
+
+@test "load warns about an IPv4 route MTU the fast path cannot see (not locked)" {
+	in_ns "$NS_ROUTER" ip route add 198.18.62.0/24 via "$SERVER_IP4" mtu 1300
+	run "$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER"
+	assert_success
+	assert_output --partial "not locked in netns $NS_ROUTER: 198.18.62.0/24 (mtu 1300)"
+	refute_output --partial "198.18.61.0/24" # mtu lock 1300: honoured
 }
 
 @test "matrix: padding and trailers after the IP packet" {
