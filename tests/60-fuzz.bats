@@ -25,9 +25,10 @@ teardown_file() {
 }
 
 teardown() {
-	# the real object back on both interfaces, whatever a test loaded
-	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
-	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" 2>/dev/null
+	# the real object back, if a test loaded another one
+	if [[ -e "$BATS_TEST_TMPDIR/broken" ]]; then
+		"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
+	fi
 }
 
 # fuzz CMD [ARGS...] [--reasons FILE]: tests/lib/fuzz.py against the lab.
@@ -37,6 +38,13 @@ fuzz() {
 	run "$FUZZ" "$cmd" --netns "$NS_ROUTER" --prog "$(our_prog "$NS_ROUTER" "$RT_IF_CLIENT")" \
 		--pins "$(pin_dir "$NS_ROUTER")" --reasons "$ROOT/build/tcaccel.reasons" "$@"
 	echo "$output" | grep -v '^    [0-9a-f]*$' | head -n 60
+}
+
+@test "tests/fuzz --help says how to run it" {
+	run "$ROOT/tests/fuzz" --help
+	assert_success
+	assert_output --partial "Usage: tests/fuzz [-n N] [--seed S]"
+	assert_output --partial "make fuzz [N=100000] [SEED=s]"
 }
 
 @test "fuzz corpus: every saved reproducer replays clean" {
@@ -63,8 +71,10 @@ fuzz() {
 	run cmp -s "$ROOT/bpf/include/ipv4.h" "$src/include/ipv4.h"
 	assert_failure
 	make -s -C "$ROOT" OUTPUT="$out" BPF_SRC="$src/tcaccel.bpf.c" "$out/tcaccel.bpf.o" >/dev/null
+	# on to-client: the fuzzer runs to-client's program (ctx_in says where a
+	# frame arrives)
+	touch "$BATS_TEST_TMPDIR/broken"
 	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --obj "$out/tcaccel.bpf.o" 2>/dev/null
-	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" --obj "$out/tcaccel.bpf.o" 2>/dev/null
 
 	fuzz run -n 1000 --seed 7 --corpus "$corpus"
 	assert_failure
@@ -77,7 +87,7 @@ fuzz() {
 	fuzz replay "$corpus"
 	assert_failure
 	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
-	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" 2>/dev/null
+	rm "$BATS_TEST_TMPDIR/broken"
 	fuzz replay "$corpus"
 	assert_success
 	assert_output --partial "$saved reproducers, $saved run, 0 violations"

@@ -164,8 +164,8 @@ def model(lab, f, ing):
 
     The decision order (which reason wins when several apply) is
     tcaccel's documented one: L2, then IP header sanity, addresses, the
-    FIB, then the checks on a forwarding answer (README, "What the counters
-    mean")."""
+    FIB, then the checks on a forwarding answer, then the IPv4 source
+    (README, "Reliability")."""
     n = len(f)
     et = be16(f, 12)
     if et in (0x8100, 0x88A8):
