@@ -110,12 +110,11 @@ nobody() {
 	assert_equal "$("$TCACCEL" status "$RT_IF_CLIENT" --netns "$NS_ROUTER" -F json | jq '.[0].debug')" false
 }
 
-# tc_state NS: every qdisc and ingress/egress filter on every device of NS.
+# tc_state NS: every qdisc and every tc BPF attachment (with its program)
+# on every device of NS.
 tc_state() {
-	local dev
-	for dev in $(in_ns "$1" ip -j link show | jq -r '.[].ifname'); do
-		echo "$dev: $(in_ns "$1" tc -j qdisc show dev "$dev") $(in_ns "$1" tc -j filter show dev "$dev" ingress) $(in_ns "$1" tc -j filter show dev "$dev" egress)"
-	done
+	in_ns "$1" tc -j qdisc show
+	in_ns "$1" bpftool -j net show
 }
 
 # world_but NS: tc state of every namespace except NS ("" = this one), and
