@@ -36,7 +36,8 @@ fuzz() {
 	local cmd=$1
 	shift
 	run "$FUZZ" "$cmd" --netns "$NS_ROUTER" --prog "$(our_prog "$NS_ROUTER" "$RT_IF_CLIENT")" \
-		--pins "$(pin_dir "$NS_ROUTER")" --reasons "$ROOT/build/tcaccel.reasons" "$@"
+		--pins "$(pin_dir "$NS_ROUTER")" --reasons "$ROOT/build/tcaccel.reasons" \
+		--workdir "$BATS_TEST_TMPDIR" "$@"
 	echo "$output" | grep -v '^    [0-9a-f]*$' | head -n 60
 }
 

@@ -567,7 +567,7 @@ def main():
     ap.add_argument("--seed", type=int)
     ap.add_argument("--segment", type=int, default=250, help="frames between counter snapshots")
     ap.add_argument("--corpus", help="where to save reproducers")
-    ap.add_argument("--workdir", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    ap.add_argument("--workdir", help="where the frames are written (default: the temp dir)")
     a = ap.parse_intermixed_args()
 
     fz = Fuzzer(a)
