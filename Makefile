@@ -84,6 +84,7 @@ help:
 	@echo '  make doctor             check kernel features, mounts and tools'
 	@echo '  make test [TESTS=file]  lint + the bats suite, inside private namespaces'
 	@echo '  make lint               shellcheck every script'
+	@echo '  make fuzz [N=100000] [SEED=s]  mutated frames through the program, checked'
 	@echo
 	@echo 'Use (root):'
 	@echo '  make load IFACE=dev|all [NETNS=ns] [MODE=auto|redirect|peer|neigh]'
@@ -137,6 +138,15 @@ test: all
 
 lint:
 	$(Q)scripts/lint
+
+# --- reliability: the fuzzer (tests/fuzz --help) ------------------------------
+# N mutated frames through the program in the kernel, checked against a
+# reference model; violations become reproducers in tests/corpus/.
+N         ?= 100000
+SEED      ?=
+.PHONY: fuzz
+fuzz: all
+	$(Q)tests/fuzz -n $(N) $(call opt,--seed,$(SEED))
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

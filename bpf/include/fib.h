@@ -6,9 +6,16 @@
  * lookup as the forwarding path.  We call it with:
  *   - ifindex = the ingress device, so ip rules with iif and the
  *     per-device forwarding sysctl apply (FWD_DISABLED otherwise);
- *   - tot_len = 0: the kernel then checks the egress MTU against the skb
- *     itself, GSO-aware (is_skb_forwardable()).  Setting tot_len would
- *     make every GSO TCP super-packet fail with FRAG_NEEDED.
+ *   - tot_len = the IP packet's length, for a plain (non-GSO) packet: the
+ *     FIB then checks it against the MTU forwarding would use - a locked
+ *     route MTU, a learnt path MTU, IPv6's per-device mtu6 - and answers
+ *     FRAG_NEEDED when it does not fit.  (With tot_len = 0 it only checks
+ *     the skb against the egress device's MTU, plus 18 bytes of slack.)
+ *   - tot_len = 0 for a GSO packet: its length is the whole super-packet,
+ *     which would always fail; tcaccel_fib_post() checks its segments.
+ * Not visible to BPF: an IPv4 route MTU that is not locked (`ip route ...
+ * mtu N` without `lock`), which ip_forward() honours but the FIB helper
+ * does not; such routes need `mtu lock N` to be honoured on the fast path.
  */
 #ifndef TCACCEL_FIB_H
 #define TCACCEL_FIB_H
@@ -38,7 +45,7 @@ static __always_inline __u32 tcaccel_fib_reason(long rc)
  * Checks every family shares once the FIB said SUCCESS.
  * @l3_len: the IP packet length from its header; @ttl: TTL or hop limit.
  */
-static __always_inline __u32 tcaccel_fib_post(const struct __sk_buff *skb,
+static __always_inline __u32 tcaccel_fib_post(struct __sk_buff *skb,
 					      const struct bpf_fib_lookup *fib,
 					      __u32 l3_len, __u8 ttl)
 {
@@ -55,12 +62,28 @@ static __always_inline __u32 tcaccel_fib_post(const struct __sk_buff *skb,
 	if (ttl <= 1)
 		return TCACCEL_TTL_EXCEEDED;
 	/*
-	 * is_skb_forwardable() allows mtu + hard_header_len + VLAN_HLEN, four
-	 * bytes more than IP forwarding does; be exact for non-GSO packets.
-	 * mtu_result shares tot_len's slot and is filled because tot_len == 0.
+	 * A GSO packet passed the FIB's is_skb_forwardable(), which lets any
+	 * GSO packet through; ip_forward()/ip6_forward() check every segment
+	 * against the egress MTU (skb_gso_validate_network_len()), so a packet
+	 * GRO built from 9000-byte frames does not leave through a 1500-byte
+	 * link.  bpf_check_mtu() with BPF_MTU_CHK_SEGS makes that same check.
+	 * (Plain packets were checked by the FIB itself: see tot_len above.)
 	 */
-	if (!skb->gso_size && l3_len > fib->mtu_result)
-		return TCACCEL_FIB_FRAG_NEEDED;
+	if (skb->gso_size) {
+		__u32 mtu = 0;
+
+		if (bpf_check_mtu(skb, fib->ifindex, &mtu, 0, BPF_MTU_CHK_SEGS))
+			return TCACCEL_FIB_FRAG_NEEDED;
+	}
+	/*
+	 * ip_rcv_core() and ipv6_rcv() trim whatever follows the IP packet
+	 * (Ethernet padding of short frames, trailers) before forwarding it;
+	 * redirected, the frame would leave with those bytes.  The stack
+	 * forwards it trimmed.  (The callers have already sent frames shorter
+	 * than their IP length to the stack as TRUNCATED.)
+	 */
+	if (skb->len != sizeof(struct ethhdr) + l3_len)
+		return TCACCEL_PADDED;
 	return TCACCEL_REDIRECT;
 }
 
@@ -84,24 +107,25 @@ static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
  * or a pass reason.  @l3_len/@ttl feed the checks of tcaccel_fib_post().
  *
  * Kernel behaviour relied on: with BPF_FIB_LOOKUP_SKIP_NEIGH the lookup
- * returns SUCCESS without touching the neighbour table, with the next hop
- * (gateway, or the destination itself) in ipv4_dst/ipv6_dst and the MTU
- * checked; a plain lookup that finds no neighbour returns NO_NEIGH *before*
- * the MTU check, so AUTO asks once more with SKIP_NEIGH in that (rare) case.
+ * returns SUCCESS without touching the neighbour table; without it, a next
+ * hop with no valid neighbour entry returns NO_NEIGH.  Either way the
+ * egress ifindex and the next hop (gateway, or the destination itself, in
+ * ipv4_dst/ipv6_dst) are filled in first, and a plain packet's tot_len has
+ * already been checked against the route's MTU (see tot_len above), so AUTO
+ * can take a NO_NEIGH answer straight to bpf_redirect_neigh().  GSO packets
+ * get their segments checked in tcaccel_fib_post() on every path.
  */
 static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
 						 __u32 mode, __u32 l3_len, __u8 ttl)
 {
-	struct bpf_fib_lookup query = *fib;
 	bool neigh = mode == TCACCEL_MODE_NEIGH;
 	__u32 reason;
 	long rc;
 
 	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), neigh ? BPF_FIB_LOOKUP_SKIP_NEIGH : 0);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH && mode == TCACCEL_MODE_AUTO) {
-		*fib = query;
 		neigh = true;
-		rc = bpf_fib_lookup(skb, fib, sizeof(*fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+		rc = BPF_FIB_LKUP_RET_SUCCESS;
 	}
 	reason = tcaccel_fib_reason(rc);
 	if (reason != TCACCEL_REDIRECT)

@@ -22,14 +22,23 @@ static __always_inline bool ipv4_is_zeronet(__be32 a)   { return (a & bpf_htonl(
 static __always_inline bool ipv4_is_loopback(__be32 a)  { return (a & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000); }
 
 /*
- * Reverse-path filter, as fib_validate_source() does it when the ingress
- * device has rp_filter set: look the *source* up as a destination; strict
- * mode wants the answer to leave through the ingress device, loose mode any
- * route at all.  (Multipath routes: only the chosen next hop is compared.)
- * Without this, spoofed sources the stack would drop are forwarded.
+ * The source check of ip_route_input_slow() -> fib_validate_source(), done
+ * as the kernel's full check does it: look the *source* up as a
+ * destination (ingress device as iif, no neighbour needed).
+ *
+ * rp_filter on: strict mode wants the answer to leave through the ingress
+ * device, loose mode any unicast route at all.  (Multipath routes: only the
+ * chosen next hop is compared.)  Without this, spoofed sources the stack
+ * would drop are forwarded.
+ *
+ * rp_filter off: the kernel still drops a packet whose source is one of this
+ * namespace's own addresses (inet_lookup_ifaddr_rcu(): a martian source,
+ * unless accept_local).  Such a source answers RTN_LOCAL, i.e. NOT_FWDED;
+ * so do broadcast addresses and sources with no route at all, which the
+ * kernel may forward: all of them go to the stack, which decides.
  */
-static __always_inline __u32 tcaccel_ipv4_rpf(struct __sk_buff *skb, const struct iphdr *iph,
-					      __u32 cfg_flags)
+static __always_inline __u32 tcaccel_ipv4_src_check(struct __sk_buff *skb, const struct iphdr *iph,
+						    __u32 cfg_flags)
 {
 	struct bpf_fib_lookup rev = {};
 	long rc;
@@ -42,10 +51,15 @@ static __always_inline __u32 tcaccel_ipv4_rpf(struct __sk_buff *skb, const struc
 	/* A non-zero tot_len skips the skb-vs-MTU check (not ours to make here). */
 	rev.tot_len = sizeof(*iph);
 	rc = bpf_fib_lookup(skb, &rev, sizeof(rev), BPF_FIB_LOOKUP_SKIP_NEIGH);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return TCACCEL_RPF_FAILED;
-	if ((cfg_flags & TCACCEL_F_RPF_STRICT) && rev.ifindex != skb->ingress_ifindex)
-		return TCACCEL_RPF_FAILED;
+	if (cfg_flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+			return TCACCEL_RPF_FAILED;
+		if ((cfg_flags & TCACCEL_F_RPF_STRICT) && rev.ifindex != skb->ingress_ifindex)
+			return TCACCEL_RPF_FAILED;
+		return TCACCEL_REDIRECT;
+	}
+	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED)
+		return TCACCEL_MARTIAN;
 	return TCACCEL_REDIRECT;
 }
 
@@ -91,7 +105,7 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	fib->family = AF_INET;
 	fib->tos = iph->tos;
 	fib->l4_protocol = iph->protocol;
-	fib->tot_len = 0;
+	fib->tot_len = skb->gso_size ? 0 : tot_len;	/* see fib.h */
 	fib->ipv4_src = iph->saddr;
 	fib->ipv4_dst = iph->daddr;
 	fib->ifindex = skb->ingress_ifindex;
@@ -100,11 +114,10 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	reason = tcaccel_fib_forward(skb, fib, cfg->mode, tot_len, iph->ttl);
 	if (!tcaccel_is_forward(reason))
 		return reason;
-	if (cfg->flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
-		gate = tcaccel_ipv4_rpf(skb, iph, cfg->flags);
-		if (gate != TCACCEL_REDIRECT)
-			return gate;
-	}
+	/* The source, as fib_validate_source() sees it (rp_filter, own address). */
+	gate = tcaccel_ipv4_src_check(skb, iph, cfg->flags);
+	if (gate != TCACCEL_REDIRECT)
+		return gate;
 	if (cfg->flags & TCACCEL_F_CT_GATE) {
 		struct bpf_sock_tuple tuple = {};
 

@@ -94,7 +94,7 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 	fib->family = AF_INET6;
 	fib->flowinfo = *(__be32 *)ip6h & bpf_htonl(0x0fffffff);
 	fib->l4_protocol = ip6h->nexthdr;
-	fib->tot_len = 0;
+	fib->tot_len = skb->gso_size ? 0 : l3_len;	/* see fib.h */
 	__builtin_memcpy(fib->ipv6_src, &ip6h->saddr, sizeof(fib->ipv6_src));
 	__builtin_memcpy(fib->ipv6_dst, &ip6h->daddr, sizeof(fib->ipv6_dst));
 	fib->ifindex = skb->ingress_ifindex;

@@ -53,7 +53,8 @@
 	X(CT_TCP_CTRL,      "firewall gate: TCP SYN/FIN/RST, conntrack must see it")           \
 	X(CT_MISS,          "firewall gate: no conntrack entry yet, the rules decide")          \
 	X(CT_NOT_ESTABLISHED, "firewall gate: entry unconfirmed or no reply seen yet")        \
-	X(CT_NAT,           "firewall gate: NATed flow, only the stack can rewrite it")
+	X(CT_NAT,           "firewall gate: NATed flow, only the stack can rewrite it") \
+	X(PADDED,           "frame longer than its IP packet (padding, trailer): the stack trims it")
 
 #define TCACCEL_REASON_ENUM(name, desc) TCACCEL_##name,
 enum tcaccel_reason {

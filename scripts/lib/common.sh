@@ -39,7 +39,8 @@ require_cmd() {
 bpffs_ensure() {
 	if [[ "$(stat -f -c %T "$TCACCEL_BPFFS" 2>/dev/null)" != bpf_fs ]]; then
 		mkdir -p "$TCACCEL_BPFFS"
-		mount -t bpf bpf "$TCACCEL_BPFFS" ||
+		# mode 700: a bare bpffs is world-writable (1777)
+		mount -t bpf -o mode=700 bpf "$TCACCEL_BPFFS" ||
 			die "cannot mount bpffs on $TCACCEL_BPFFS"
 	fi
 }

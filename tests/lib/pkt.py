@@ -7,6 +7,7 @@ Standard library only, so the tests need nothing beyond python3.
   pkt.py v4  [options] > frame.bin      IPv4 (UDP/TCP/ICMP) frame
   pkt.py v6  [options] > frame.bin      IPv6 frame
   pkt.py arp [options] > frame.bin      ARP request
+  pkt.py lldp|raw ...   > frame.bin      see below
   pkt.py ctx IFINDEX   > ctx.bin        struct __sk_buff for ctx_in
   pkt.py check-fwd IN OUT SMAC DMAC     OUT is IN forwarded: MACs from the
                                         FIB, TTL/hop limit - 1, IPv4 header
@@ -16,9 +17,17 @@ Options for v4/v6 (defaults in parentheses):
   --smac/--dmac MAC, --src/--dst ADDR, --ttl N (64), --proto udp|tcp|icmp|N
   --payload N (18 bytes), --vlan ID [--qinq], --tot-len N (v4, raw value),
   --payload-len N (v6), --ihl N, --version N, --options (v4, 4 bytes NOP),
-  --mf, --frag-off N (8-byte units), --bad-csum, --exthdr N (v6 next header
-  carrying an extension header of type N), --truncate N (cut the frame to N
-  bytes after building it).
+  --mf, --df, --rf (reserved "evil" bit), --frag-off N (8-byte units),
+  --id N (IPv4 identification), --bad-csum, --csum N (raw header checksum),
+  --exthdr N (v6 next header carrying an extension header of type N),
+  --truncate N (cut the frame to N bytes after building it), --pad N (append
+  N bytes after the IP packet: Ethernet padding or a trailer the IP length
+  does not cover), --ethertype N (override the EtherType), --no-l4 (IP
+  header only, no L4 header or payload).
+  lldp [options]                        an LLDP frame (to 01:80:c2:00:00:0e)
+  raw HEX                               the bytes of HEX
+
+Imported (tests/lib/*.py): build(argv) returns the frame; csum(), check_fwd().
 """
 import argparse
 import ipaddress
@@ -59,6 +68,8 @@ def l4(proto, payload_len, src, dst, v6):
 
 
 def ether(args, ethertype):
+    if args.ethertype is not None:
+        ethertype = args.ethertype
     hdr = mac(args.dmac) + mac(args.smac)
     if args.vlan is not None:
         if args.qinq:
@@ -71,15 +82,16 @@ def build_v4(args):
     proto = PROTOS.get(args.proto, None)
     proto = int(args.proto) if proto is None else proto
     opts = b"\x01\x01\x01\x00" if args.options else b""
-    payload = l4(proto, args.payload, args.src, args.dst, False)
+    payload = b"" if args.no_l4 else l4(proto, args.payload, args.src, args.dst, False)
     ihl = args.ihl if args.ihl is not None else 5 + len(opts) // 4
     tot = args.tot_len if args.tot_len is not None else 20 + len(opts) + len(payload)
     frag = (0x2000 if args.mf else 0) | (args.frag_off & 0x1FFF) | (0x4000 if args.df else 0)
+    frag |= 0x8000 if args.rf else 0
     hdr = struct.pack(
-        "!BBHHHBBH4s4s", (args.version << 4) | (ihl & 0xF), args.tos, tot, 0x1234, frag,
+        "!BBHHHBBH4s4s", (args.version << 4) | (ihl & 0xF), args.tos, tot, args.id, frag,
         args.ttl, proto, 0,
         socket.inet_aton(args.src), socket.inet_aton(args.dst)) + opts
-    c = csum(hdr)
+    c = csum(hdr) if args.csum is None else args.csum
     if args.bad_csum:
         c ^= 0x5555
     hdr = hdr[:10] + struct.pack("!H", c) + hdr[12:]
@@ -91,7 +103,7 @@ def build_v6(args):
     proto = int(args.proto) if proto is None else proto
     if args.proto == "icmp":
         proto = 58
-    payload = l4(proto, args.payload, args.src, args.dst, True)
+    payload = b"" if args.no_l4 else l4(proto, args.payload, args.src, args.dst, True)
     nexthdr = proto
     if args.exthdr is not None:
         # A minimal 8-byte extension header chaining to the real protocol.
@@ -112,6 +124,15 @@ def build_arp(args):
     body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac(args.smac),
                        socket.inet_aton(args.src), b"\0" * 6, socket.inet_aton(args.dst))
     return ether(args, 0x0806) + body
+
+
+def build_lldp(args):
+    """Chassis ID, port ID, TTL and end TLVs: what lldpd sends."""
+    def tlv(t, v):
+        return struct.pack("!H", (t << 9) | len(v)) + v
+    body = (tlv(1, b"\x04" + mac(args.smac)) + tlv(2, b"\x05eth0") +
+            tlv(3, struct.pack("!H", 120)) + tlv(0, b""))
+    return ether(args, 0x88CC) + body
 
 
 def ctx(ifindex):
@@ -163,14 +184,23 @@ def main():
             print("check-fwd: " + e, file=sys.stderr)
         return 1 if errs else 0
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["v4", "v6", "arp"])
+    sys.stdout.buffer.write(build(sys.argv[1:]))
+    return 0
+
+
+def build(argv):
+    """The frame that `pkt.py ARGV...` would print."""
+    if argv and argv[0] == "raw":
+        return bytes.fromhex("".join(argv[1:]))
+    p = argparse.ArgumentParser(prog="pkt.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("kind", choices=["v4", "v6", "arp", "lldp"])
     p.add_argument("--smac", default="02:ca:00:01:00:02")
     p.add_argument("--dmac", default="02:ca:00:01:00:01")
     p.add_argument("--src")
     p.add_argument("--dst")
     p.add_argument("--ttl", type=int, default=64)
-    p.add_argument("--tos", type=int, default=0)
+    p.add_argument("--tos", type=lambda v: int(v, 0), default=0)
     p.add_argument("--proto", default="udp")
     p.add_argument("--payload", type=int, default=18)
     p.add_argument("--vlan", type=int)
@@ -182,12 +212,20 @@ def main():
     p.add_argument("--options", action="store_true")
     p.add_argument("--mf", action="store_true")
     p.add_argument("--df", action="store_true")
+    p.add_argument("--rf", action="store_true")
+    p.add_argument("--id", type=lambda v: int(v, 0), default=0x1234)
     p.add_argument("--frag-off", type=int, default=0)
     p.add_argument("--bad-csum", action="store_true")
+    p.add_argument("--csum", type=lambda v: int(v, 0))
     p.add_argument("--exthdr", type=int)
     p.add_argument("--truncate", type=int)
-    a = p.parse_args()
-    if a.kind == "v4" or a.kind == "arp":
+    p.add_argument("--pad", type=int, default=0)
+    p.add_argument("--ethertype", type=lambda v: int(v, 0))
+    p.add_argument("--no-l4", action="store_true")
+    a = p.parse_args(argv)
+    if a.kind == "lldp":
+        a.dmac = "01:80:c2:00:00:0e"
+    if a.kind in ("v4", "arp", "lldp"):
         a.src = a.src or "198.18.1.2"
         a.dst = a.dst or "198.18.2.2"
         a.version = 4 if a.version is None else a.version
@@ -195,11 +233,11 @@ def main():
         a.src = a.src or "2001:2:0:1::2"
         a.dst = a.dst or "2001:2:0:2::2"
         a.version = 6 if a.version is None else a.version
-    frame = {"v4": build_v4, "v6": build_v6, "arp": build_arp}[a.kind](a)
+    frame = {"v4": build_v4, "v6": build_v6, "arp": build_arp, "lldp": build_lldp}[a.kind](a)
+    frame += bytes((0xA5 ^ i) & 0xFF for i in range(a.pad))
     if a.truncate is not None:
         frame = frame[:a.truncate]
-    sys.stdout.buffer.write(frame)
-    return 0
+    return frame
 
 
 if __name__ == "__main__":

@@ -14,6 +14,19 @@
                                             echo; print the number of answers
   traffic.py raw-send IFACE FRAME COUNT     send FRAME (a file) COUNT times
                                             from an AF_PACKET TX ring
+  traffic.py tcp-send DST PORT RATE MAXSECS one TCP connection carrying
+                                            pseudo-random data at about RATE
+                                            bytes/s until SIGINT/SIGTERM or
+                                            MAXSECS; then close it cleanly and
+                                            print "bytes sha256" of what it sent
+  traffic.py tcp-recv PORT TIMEOUT          accept one connection, read to
+                                            EOF (or TIMEOUT s of silence);
+                                            print "bytes sha256"
+  traffic.py udp-gso-send DST PORT SEGS SIZE
+                                            one send() of SEGS numbered
+                                            datagrams of SIZE bytes as a
+                                            single GSO packet (UDP_SEGMENT);
+                                            print the payload digest
 
 The digest is sha256 over the payloads in sequence order, so sender and
 receiver agree exactly when every datagram arrived intact.
@@ -27,6 +40,7 @@ packet_snd() makes frames smaller than a page fully linear.)
 """
 import hashlib
 import mmap
+import signal
 import socket
 import struct
 import sys
@@ -52,6 +66,76 @@ def udp_send(dst, port, count, size):
         if seq % 32 == 31:
             time.sleep(0.001)  # pace: never outrun a 1000-packet backlog
     print(h.hexdigest())
+
+
+STOP = []
+
+
+def tcp_send(dst, port, rate, maxsecs):
+    """Paced, so that a test can break things while the stream runs and
+    stop it when it has seen what it wanted.  The signal handler only sets
+    a flag: a send() is never cut in the middle (PEP 475 retries it), so
+    the digest covers exactly the bytes handed to the socket."""
+    signal.signal(signal.SIGINT, lambda *_: STOP.append(1))
+    signal.signal(signal.SIGTERM, lambda *_: STOP.append(1))
+    s = socket.create_connection((dst, port), timeout=30)
+    s.settimeout(60)  # a fault may stall the stream for a while
+    h, sent, block, i = hashlib.sha256(), 0, b"", 0
+    chunk = 16384
+    t0 = time.time()
+    while not STOP and time.time() - t0 < maxsecs:
+        block = hashlib.sha256(block + struct.pack("!I", i)).digest()
+        data = block * (chunk // len(block))
+        i += 1
+        s.sendall(data)
+        h.update(data)
+        sent += len(data)
+        ahead = t0 + sent / rate - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
+    s.settimeout(60)
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)  # the receiver closes after reading everything
+    s.close()
+    print(sent, h.hexdigest())
+
+
+def tcp_recv(port, timeout):
+    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("::", port))
+    ls.listen(1)
+    ls.settimeout(timeout)
+    h, n = hashlib.sha256(), 0
+    try:
+        c, _ = ls.accept()
+        c.settimeout(timeout)
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            h.update(b)
+            n += len(b)
+        c.close()
+    except socket.timeout:
+        pass
+    print(n, h.hexdigest())
+
+
+SOL_UDP = 17
+UDP_SEGMENT = 103  # linux/udp.h; not in every Python's socket module
+
+
+def udp_gso_send(dst, port, segs, size):
+    """The segments leave the sender's stack as one GSO skb: a veth keeps
+    it whole, so the next hop's tc ingress sees one packet with gso_size =
+    SIZE + 8 (UDP header) per segment."""
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    s.setsockopt(SOL_UDP, UDP_SEGMENT, size)
+    body = b"".join(payload(seq, size) for seq in range(segs))
+    s.sendto(body, (dst, port))
+    print(hashlib.sha256(body).hexdigest())
 
 
 def udp_recv(port, count, timeout):
@@ -165,6 +249,12 @@ def main(argv):
         udp_echo(int(argv[2]), float(argv[3]))
     elif cmd == "udp-ping" and len(argv) == 6:
         udp_ping(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    elif cmd == "tcp-send" and len(argv) == 6:
+        tcp_send(argv[2], int(argv[3]), float(argv[4]), float(argv[5]))
+    elif cmd == "tcp-recv" and len(argv) == 4:
+        tcp_recv(int(argv[2]), float(argv[3]))
+    elif cmd == "udp-gso-send" and len(argv) == 6:
+        udp_gso_send(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif cmd == "raw-send" and len(argv) == 5:
         raw_send(argv[2], argv[3], int(argv[4]))
     else:
