@@ -49,8 +49,8 @@ teardown() {
 	ensure_loaded
 }
 
-redirected() { # REDIRECT on every configured router interface (0 when not loaded)
-	reason_packets "$NS_ROUTER" REDIRECT
+redirected() { # fast-path packets on every configured router interface (0 when not loaded)
+	reason_packets "$NS_ROUTER" "$FAST"
 }
 
 # count IFACE REASON: that counter of IFACE, for polling
@@ -152,12 +152,12 @@ assert_nothing_stale() {
 	assert_nothing_stale "$RT_IF_CLIENT" "$RT_IF_SERVER"
 }
 
-@test "fault: neighbour table flushed mid-flow: the stack resolves, the fast path resumes" {
+@test "fault: neighbour table flushed mid-flow: bpf_redirect_neigh resolves it, the fast path never stops" {
 	# Dynamic neighbours on the server side (the lab's are permanent).
 	in_ns "$NS_ROUTER" ip neigh del "$SERVER_IP4" dev "$RT_IF_SERVER"
 	in_ns "$NS_ROUTER" ip neigh del "$SERVER_IP6" dev "$RT_IF_SERVER"
 	local n0
-	n0=$(count "$RT_IF_CLIENT" FIB_NO_NEIGH)
+	n0=$(count "$RT_IF_CLIENT" NEIGH)
 	traffic_start "$NS_CLIENT" "$SERVER_IP4" "$NS_SERVER"
 	moved_by 200 redirected
 	for _ in 1 2 3; do
@@ -166,9 +166,10 @@ assert_nothing_stale() {
 	done
 	traffic_stop
 	assert_traffic_ok 3
-	# some packets met the empty table (the stack resolved them), then the
-	# fast path went on with the new entry
-	(($(count "$RT_IF_CLIENT" FIB_NO_NEIGH) > n0))
+	# some packets met the empty table: MODE=auto handed them to
+	# bpf_redirect_neigh(), the neighbour layer resolved the entry, and
+	# the fast path went on with it
+	(($(count "$RT_IF_CLIENT" NEIGH) > n0))
 	run in_ns "$NS_ROUTER" ip neigh show "$SERVER_IP4" dev "$RT_IF_SERVER"
 	assert_output --regexp "lladdr $SERVER_MAC (REACHABLE|STALE|DELAY|PROBE)"
 	assert_nothing_stale "$RT_IF_CLIENT" "$RT_IF_SERVER"
@@ -291,7 +292,7 @@ assert_nothing_stale() {
 	# Replies: the new to-server has no filter (it died with the old one),
 	# so the kernel forwards them until `load` again.
 	f0=$(kernel_fwd)
-	moved_by 300 count "$RT_IF_CLIENT" REDIRECT
+	moved_by 300 count "$RT_IF_CLIENT" "$FAST"
 	(($(kernel_fwd) - f0 >= 100))
 	traffic_stop
 	# the pings sent while the link was down are lost; the stream is whole
@@ -306,7 +307,7 @@ assert_nothing_stale() {
 	assert_nothing_stale "$RT_IF_CLIENT"
 	# load again: a fresh slot, both directions on the fast path
 	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" 2>/dev/null
-	assert_equal "$(count "$RT_IF_SERVER" REDIRECT)" 0
+	assert_equal "$(count "$RT_IF_SERVER" "$FAST")" 0
 	r0=$(redirected)
 	f0=$(kernel_fwd)
 	flood "$NS_CLIENT" "$SERVER_IP4" 50

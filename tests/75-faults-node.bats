@@ -42,7 +42,7 @@ ensure_loaded() {
 }
 
 redirected() {
-	reason_packets "$NS_NODE" REDIRECT
+	reason_packets "$NS_NODE" "$FAST"
 }
 
 # node_state: "iface:slot" of every configured interface, sorted by name.
@@ -100,9 +100,9 @@ node_state() {
 	lab_quiet "$(lab_ns c1)"
 	"$TCACCEL" load veth-c1 --netns "$NS_NODE" 2>/dev/null
 	assert_equal "slot $(iface_slot "$NS_NODE" veth-c1)" "slot $slot1"
-	assert_equal "$(reason_packets "$NS_NODE" REDIRECT veth-c1)" 0
-	r0=$(reason_packets "$NS_NODE" REDIRECT eth0)
+	assert_equal "$(reason_packets "$NS_NODE" "$FAST" veth-c1)" 0
+	r0=$(reason_packets "$NS_NODE" "$FAST" eth0)
 	flood "$NS_LAN" 198.19.1.2 20
-	assert_equal "uplink +$(($(reason_packets "$NS_NODE" REDIRECT eth0) - r0)) c1 +$(reason_packets "$NS_NODE" REDIRECT veth-c1)" \
+	assert_equal "uplink +$(($(reason_packets "$NS_NODE" "$FAST" eth0) - r0)) c1 +$(reason_packets "$NS_NODE" "$FAST" veth-c1)" \
 		"uplink +20 c1 +20"
 }

@@ -73,8 +73,13 @@ class Lab:
     its setup (netns/router, lab_special_routes) - not asked from the
     kernel, and nothing from the program."""
 
-    def __init__(self, ifindex):
+    def __init__(self, ifindex, modes):
         a4, a6 = ipaddress.IPv4Address, ipaddress.IPv6Address
+        # MODE= per ingress (what the user configured: 1 redirect, 4 auto),
+        # and the devices bpf_redirect_peer() can reach: both router
+        # interfaces are veths whose peers live in other namespaces.
+        self.mode = modes
+        self.peers = {"client", "server"}
         n4, n6 = ipaddress.IPv4Network, ipaddress.IPv6Network
         self.mac = {"client": pkt.mac(env("RT_CLIENT_MAC")), "server": pkt.mac(env("RT_SERVER_MAC"))}
         self.ifindex = ifindex
@@ -141,6 +146,8 @@ class Lab:
 
 # --- the reference model -----------------------------------------------------------
 
+MODE_REDIRECT, MODE_AUTO = 1, 4   # enum tcaccel_mode (bpf/include/maps.h)
+
 FIB_REASON = {"local": "FIB_NOT_FWDED", "broadcast": "FIB_NOT_FWDED", "none": "FIB_NOT_FWDED",
               "anycast": "FIB_NOT_FWDED", "blackhole": "FIB_BLACKHOLE",
               "unreachable": "FIB_UNREACHABLE", "prohibit": "FIB_PROHIBIT"}
@@ -160,7 +167,9 @@ def refused(f):
 
 def model(lab, f, ing):
     """What forwarding semantics demand for frame F arriving on ING:
-    ("pass", REASON, None) or ("redirect", "REDIRECT", (egress, dmac)).
+    ("pass", REASON, None) or ("redirect", REASON, (egress, dmac)) with
+    REASON one of REDIRECT, PEER (auto, towards a peer-capable device) and
+    NEIGH (auto, neighbour unknown: dmac None, the MACs stay as they are).
 
     The decision order (which reason wins when several apply) is
     tcaccel's documented one: L2, then IP header sanity, addresses, the
@@ -210,7 +219,7 @@ def model4(lab, f, ing, n):
     if tot > (mtu or lab.mtu[dev]):
         return ("pass", "FIB_FRAG_NEEDED", None)
     nh = lab.neigh.get((dev, gw or dst))
-    if nh is None:
+    if nh is None and lab.mode[ing] != MODE_AUTO:
         return ("pass", "FIB_NO_NEIGH", None)
     if dev == ing:
         return ("pass", "HAIRPIN", None)
@@ -225,7 +234,7 @@ def model4(lab, f, ing, n):
             return ("pass", "RPF_FAILED", None)
     elif skind in ("local", "broadcast", "none"):
         return ("pass", "MARTIAN", None)
-    return ("redirect", "REDIRECT", (dev, nh))
+    return forward(lab, ing, dev, nh)
 
 
 def model6(lab, f, ing, n):
@@ -250,7 +259,7 @@ def model6(lab, f, ing, n):
     if l3 > (mtu or lab.mtu[dev]):
         return ("pass", "FIB_FRAG_NEEDED", None)
     nh = lab.neigh.get((dev, gw or dst))
-    if nh is None:
+    if nh is None and lab.mode[ing] != MODE_AUTO:
         return ("pass", "FIB_NO_NEIGH", None)
     if dev == ing:
         return ("pass", "HAIRPIN", None)
@@ -258,6 +267,16 @@ def model6(lab, f, ing, n):
         return ("pass", "TTL_EXCEEDED", None)
     if n != 14 + l3:
         return ("pass", "PADDED", None)
+    return forward(lab, ing, dev, nh)
+
+
+def forward(lab, ing, dev, nh):
+    """How a forwardable packet leaves, per the ingress's mode."""
+    if lab.mode[ing] == MODE_AUTO:
+        if nh is None:
+            return ("redirect", "NEIGH", (dev, None))
+        if dev in lab.peers:
+            return ("redirect", "PEER", (dev, nh))
     return ("redirect", "REDIRECT", (dev, nh))
 
 
@@ -432,8 +451,13 @@ class Fuzzer:
         self.ifaces = {}
         for name, dev in (("client", env("RT_IF_CLIENT")), ("server", env("RT_IF_SERVER"))):
             idx, mac = matrix.dev_info(a.netns, dev)
-            self.ifaces[name] = {"ifindex": idx, "mac": mac, "slot": matrix.cfg_slot(a.pins, idx)}
-        self.lab = Lab({k: v["ifindex"] for k, v in self.ifaces.items()})
+            self.ifaces[name] = {"ifindex": idx, "mac": mac, "slot": matrix.cfg_slot(a.pins, idx),
+                                 "mode": matrix.cfg_field(a.pins, idx, "mode")}
+            if self.ifaces[name]["mode"] not in (MODE_REDIRECT, MODE_AUTO):
+                raise SystemExit("fuzz.py: %s is in mode %d; the model knows redirect (1) and auto (4)"
+                                 % (dev, self.ifaces[name]["mode"]))
+        self.lab = Lab({k: v["ifindex"] for k, v in self.ifaces.items()},
+                       {k: v["mode"] for k, v in self.ifaces.items()})
         self.slots = sorted({v["slot"] for v in self.ifaces.values()} | {0})
         self.wd = tempfile.mkdtemp(prefix="tcaccel-fuzz.", dir=a.workdir)
         self.runner = tcrun.Runner(a.netns, a.prog, a.pins + "/tcaccel_stats", self.wd)
@@ -452,8 +476,11 @@ class Fuzzer:
             return want, ["refused by the test run (%s), model expected it to run" % res.error]
         if kind == "redirect":
             if res.retval != 7:
-                return want, ["verdict %d, model says REDIRECT out of %s" % (res.retval, fwd[0])]
-            errs = pkt.check_fwd(f, res.out, self.ifaces[fwd[0]]["mac"], fwd[1])
+                return want, ["verdict %d, model says %s out of %s" % (res.retval, reason, fwd[0])]
+            if fwd[1] is None:      # NEIGH: the neighbour layer writes the MACs
+                errs = pkt.check_fwd(f, res.out, f[6:12].hex(":"), f[0:6].hex(":"))
+            else:
+                errs = pkt.check_fwd(f, res.out, self.ifaces[fwd[0]]["mac"], fwd[1])
             return want, ["redirect wrong: " + e for e in errs]
         if res.retval != 0:
             return want, ["verdict %d, model says pass (%s)" % (res.retval, reason)]

@@ -49,8 +49,13 @@ def dev_info(ns, dev):
     return j["ifindex"], j.get("address", "00:00:00:00:00:00")
 
 
-def cfg_slot(pins, ifindex):
-    """The stats slot of IFINDEX in the cfg map (0: no config)."""
+# struct tcaccel_cfg (bpf/include/maps.h): field -> byte offset, for
+# bpftool builds that print no BTF-formatted value
+CFG_OFFSET = {"enabled": 0, "mode": 4, "debug": 8, "slot": 12, "flags": 16}
+
+
+def cfg_field(pins, ifindex, field):
+    """One __u32 field of IFINDEX's entry in the cfg map (0: no config)."""
     key = ["%02x" % b for b in ifindex.to_bytes(4, "little")]
     r = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", pins + "/tcaccel_cfg", "key", "hex"] + key,
                        capture_output=True)
@@ -58,8 +63,14 @@ def cfg_slot(pins, ifindex):
         return 0
     j = json.loads(r.stdout)
     if "formatted" in j:
-        return j["formatted"]["value"]["slot"]
-    return int.from_bytes(bytes(int(x, 16) for x in j["value"][12:16]), "little")
+        return j["formatted"]["value"][field]
+    off = CFG_OFFSET[field]
+    return int.from_bytes(bytes(int(x, 16) for x in j["value"][off:off + 4]), "little")
+
+
+def cfg_slot(pins, ifindex):
+    """The stats slot of IFINDEX in the cfg map (0: no config)."""
+    return cfg_field(pins, ifindex, "slot")
 
 
 def load_table(path, only):

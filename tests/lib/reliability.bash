@@ -47,6 +47,15 @@ lab_special_routes() {
 	in_ns "$ns" ip -6 route add 2001:2:0:61::/64 via "$SERVER_IP6" mtu lock 1300
 }
 
+# fuzz_lab_load [LOAD ARGS...]: tcaccel on both router interfaces as the
+# fuzzer's model expects them: to-client in MODE=auto (the default: PEER
+# towards the veths, NEIGH when the neighbour is unknown), to-server in
+# MODE=redirect, so one run checks both modes.
+fuzz_lab_load() {
+	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode auto "$@" 2>/dev/null
+	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" --mode redirect "$@" 2>/dev/null
+}
+
 # run_matrix CATEGORIES: the cases of tests/matrix.txt in those categories
 # (comma-separated), in the kernel, against the router lab's program.
 run_matrix() {
@@ -118,12 +127,15 @@ assert_traffic_ok() {
 		fail "$PING_LOST of $PING_SENT pings lost (allowed: $1 at the fault, $PING_INFLIGHT in flight at the end)"
 }
 
-# reason_packets NS REASON [IFACE]: packets counted under REASON on IFACE
-# (default: all configured interfaces of NS), summed over CPUs, straight
-# from the pinned maps: quicker than `status`, for polling.
+# FAST: the reasons of the fast path, for reason_packets
+FAST=REDIRECT+PEER+NEIGH
+
+# reason_packets NS REASON[+REASON...] [IFACE]: packets counted under those
+# reasons on IFACE (default: all configured interfaces of NS), summed over
+# CPUs, straight from the pinned maps: quicker than `status`, for polling.
 reason_packets() {
-	local ns=$1 idx dir slots slot
-	idx=$(reason_index "$2")
+	local ns=$1 idx dir slots slot r
+	idx=$(for r in ${2//+/ }; do reason_index "$r"; done | jq -sc .)
 	dir=$(pin_dir "$ns")
 	[[ -e "$dir/tcaccel_cfg" ]] || { echo 0; return 0; }
 	if [[ -n "${3:-}" ]]; then
@@ -134,7 +146,7 @@ reason_packets() {
 	for slot in $slots; do
 		# shellcheck disable=SC2046 # the key's bytes as words
 		bpftool -j map lookup pinned "$dir/tcaccel_stats" key hex $(u32_hex "$slot")
-	done | jq -s --argjson i "$idx" '[.[].formatted.values[].value.packets[$i]] | add // 0'
+	done | jq -s --argjson i "$idx" '[.[].formatted.values[].value.packets[$i[]]] | add // 0'
 }
 
 # moved_by N CMD...: poll until CMD's number is N more than when called.
