@@ -129,6 +129,7 @@ assert_traffic_ok() {
 
 # FAST: the reasons of the fast path, for reason_packets
 FAST=REDIRECT+PEER+NEIGH
+export FAST
 
 # reason_packets NS REASON[+REASON...] [IFACE]: packets counted under those
 # reasons on IFACE (default: all configured interfaces of NS), summed over
