@@ -101,6 +101,7 @@ help:
 	@echo 'Lab:'
 	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
 	@echo '  make demo [TOPO=node] [KEEP=1]  kernel path vs fast path on a lab, report'
+	@echo '  make bench [QUICK=1] [BENCH_OUT=dir]  ratios vs the direct wire and the kernel'
 	@echo
 	@echo 'Socket acceleration (sockmap, local TCP):'
 	@echo '  make sockmap-load [CGROUP=path]   make sockmap-unload [CGROUP=path]'
@@ -242,7 +243,8 @@ install: all
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/tcaccel@.service.in \
 		> $(DESTDIR)$(UNITDIR)/tcaccel@.service
 	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/tcaccel@.service
-	$(Q)TCACCEL_OBJ=$(PKGLIBDIR)/tcaccel.bpf.o TCACCEL_CONFDIR=$(CONFDIR) \
+	$(Q)TCACCEL_OBJ=$(PKGLIBDIR)/tcaccel.bpf.o TCACCEL_SOCK_OBJ=$(PKGLIBDIR)/sockmap.bpf.o \
+		TCACCEL_CONFDIR=$(CONFDIR) \
 		scripts/mkman --reasons $(REASONS) -o $(DESTDIR)$(MANDIR)/man8/tcaccel.8
 	$(Q)install -m 644 scripts/completion/tcaccel.bash $(DESTDIR)$(BASHCOMPDIR)/tcaccel
 	$(Q)install -m 644 README.md systemd/tcaccel.conf.example $(DESTDIR)$(PKGDOCDIR)/
@@ -256,3 +258,14 @@ uninstall:
 	$(Q)rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDOCDIR)
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$(CONFDIR); fi
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then echo "  kept $(DESTDIR)$(CONFDIR): $$(ls $(DESTDIR)$(CONFDIR))"; fi
+
+# --- bench: the fast path side by side with the direct wire and the kernel ------
+# Not part of `make test` (benchmarks are not tests); tests/70-bench.bats only
+# checks that QUICK=1 writes a well-formed result.  Runs in private namespaces.
+
+QUICK     ?=
+BENCH_OUT ?=
+
+.PHONY: bench
+bench: all
+	$(Q)scripts/bench $(if $(filter 1 yes true,$(QUICK)),--quick) $(call opt,--out,$(BENCH_OUT))

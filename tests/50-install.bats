@@ -111,6 +111,7 @@ EOF
 	assert_output --partial "$INST/etc/tcaccel/INSTANCE.conf"
 	run man -l "$INST/usr/share/man/man8/tcaccel.8"
 	assert_output --partial "$INST/usr/lib/tcaccel/tcaccel.bpf.o"
+	assert_output --partial "$INST/usr/lib/tcaccel/sockmap.bpf.o"
 }
 
 @test "systemd-analyze verify accepts the installed unit (and does reject a broken one)" {

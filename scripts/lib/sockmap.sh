@@ -59,7 +59,7 @@ Options:
                     cgroup must exist and is never created or removed.
                     The root cgroup is used only when named ('/').
   -F, --format FMT  status: table (default) or json
-      --obj FILE    the BPF object (default: build/sockmap.bpf.o)
+      --obj FILE    the BPF object (default: $SOCK_OBJ)
   -h, --help        this text
 
 Make wraps it: make sockmap-load [CGROUP=path], make sockmap-unload
