@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench QUICK=1` from this checkout: it runs, and what it writes is
+# well formed - the JSON (every sample, median and ratio a number, every
+# target decided), the markdown table, the PNG.  No timing is asserted:
+# benchmarks are not tests.  What is asserted is the path each row claims,
+# from the bench's own path checks: the kernel rows were forwarded by the
+# kernel, the fast-path rows by tcaccel (its counters, not the kernel's).
+
+load helpers
+
+setup_file() {
+	export OUT=$BATS_FILE_TMPDIR/results
+	make -s -C "$ROOT" bench QUICK=1 BENCH_OUT="$OUT" >"$BATS_FILE_TMPDIR/stdout" 2>"$BATS_FILE_TMPDIR/stderr" ||
+		echo "$?" >"$BATS_FILE_TMPDIR/failed"
+	JSON=$(find "$OUT" -name '*.json' 2>/dev/null | head -n1)
+	export JSON
+}
+
+@test "make bench QUICK=1 succeeds and writes one JSON, markdown and PNG" {
+	if [[ -e "$BATS_FILE_TMPDIR/failed" ]]; then
+		cat "$BATS_FILE_TMPDIR/stderr"
+		fail "make bench QUICK=1 exited $(cat "$BATS_FILE_TMPDIR/failed")"
+	fi
+	[[ -n "$JSON" ]] || fail "no JSON in $OUT"
+	local base=${JSON%.json}
+	assert_equal "$(find "$OUT" -type f | wc -l)" 3
+	# the PNG is a PNG (magic bytes), not empty
+	assert_equal "$(head -c 8 "$base.png" | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a
+	(($(stat -c %s "$base.png") > 10000))
+	run grep -c '^| ' "$base.md"
+	(($output > 10))
+	run cat "$BATS_FILE_TMPDIR/stdout"
+	assert_output --partial "== targets"
+	assert_output --partial "vs wire"
+}
+
+@test "bench JSON: machine and tools recorded, every number a number, every target decided" {
+	[[ -n "$JSON" ]] || skip "no bench result (see the previous test)"
+	run jq -e '
+		.schema == 1 and .quick == true and (.reps | type == "number")
+		and ([.machine.kernel, .machine.cpu, .tools.trafgen, .tools.iperf3, .tools.sockperf,
+		      .tools.bpftool] | all(type == "string" and length > 0))
+		and (.rows | length > 10)
+		and (.rows | all(
+			(.samples | length > 0 and all(type == "number"))
+			and ([.median, .min, .max] | all(type == "number"))
+			and (.ratios | to_entries | all(.value | type == "number"))))
+		and (.targets | length >= 8 and all((.met | type == "boolean") and (.value | type == "number")))' "$JSON"
+	assert_success
+}
+
+@test "bench JSON: the headline rows exist, with both ratios" {
+	[[ -n "$JSON" ]] || skip "no bench result (see the previous test)"
+	local p m
+	for p in wire kernel fw-kernel redirect peer neigh auto fw-respect fw-bypass; do
+		run jq -e --arg p "$p" 'any(.rows[]; .group == "forwarding" and .path == $p and .metric == "pps"
+			and (.ratios.wire | type == "number") and (.ratios.kernel | type == "number"))' "$JSON"
+		assert_success
+	done
+	for m in udp_p50 tcp_p50 tcp1 cost; do
+		run jq -e --arg m "$m" 'any(.rows[]; .path == "auto" and .metric == $m)' "$JSON"
+		assert_success
+	done
+	run jq -e 'any(.rows[]; .group == "scale" and .path == "c20" and (.ratios.base | type == "number"))' "$JSON"
+	assert_success
+}
+
+@test "bench JSON: each row took the path it names (kernel counters vs tcaccel counters)" {
+	[[ -n "$JSON" ]] || skip "no bench result (see the previous test)"
+	# share of the received packets the forwarding netns's kernel forwarded
+	run jq -r '[.rows[] | select(.metric == "pps") | "\(.path)=\(.kernel_forwarded_share)"] | join(" ")' "$JSON"
+	echo "$output"
+	run jq -e '[.rows[] | select(.metric == "pps" and (.path == "kernel" or .path == "fw-kernel"))
+		| .kernel_forwarded_share > 0.9] | length == 2 and all' "$JSON"
+	assert_success
+	run jq -e '[.rows[] | select(.metric == "pps" and .group == "forwarding"
+		and (.path | IN("redirect", "peer", "neigh", "auto", "fw-respect", "fw-bypass")))
+		| .kernel_forwarded_share < 0.05] | length == 6 and all' "$JSON"
+	assert_success
+	# and tcaccel counted them, under the reason the mode stands for
+	run jq -e '.path_checks.fast_path_packets_by_reason as $c
+		| ($c.redirect.REDIRECT > 100000) and ($c.peer.PEER > 100000) and ($c.neigh.NEIGH > 100000)
+		and ($c.auto.PEER > 100000) and ($c.c20.PEER > 10000)' "$JSON"
+	assert_success
+}
