@@ -30,7 +30,7 @@ setup_file() {
 	assert_equal "$(head -c 8 "$base.png" | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a
 	(($(stat -c %s "$base.png") > 10000))
 	run grep -c '^| ' "$base.md"
-	(($output > 10))
+	((output > 10))
 	run cat "$BATS_FILE_TMPDIR/stdout"
 	assert_output --partial "== targets"
 	assert_output --partial "vs wire"
