@@ -213,20 +213,10 @@ def model4(lab, f, ing, n):
     if (src.is_multicast or src == bcast or ip[12] == 0 or ip[12] == 127 or
             ip[16] == 0 or ip[16] == 127):
         return ("pass", "MARTIAN", None)
-    kind, dev, gw, mtu = lab.route4(dst)
-    if kind != "unicast":
-        return ("pass", FIB_REASON[kind], None)
-    if tot > (mtu or lab.mtu[dev]):
-        return ("pass", "FIB_FRAG_NEEDED", None)
-    nh = lab.neigh.get((dev, gw or dst))
-    if nh is None and lab.mode[ing] != MODE_AUTO:
-        return ("pass", "FIB_NO_NEIGH", None)
-    if dev == ing:
-        return ("pass", "HAIRPIN", None)
-    if ip[8] <= 1:
-        return ("pass", "TTL_EXCEEDED", None)
-    if n != 14 + tot:
-        return ("pass", "PADDED", None)
+    verdict = fib(lab, ing, n, lab.route4(dst), dst, tot, ip[8])
+    if verdict[0] == "pass":
+        return verdict
+    _, dev, nh = verdict
     # the source, as fib_validate_source() sees it
     skind, sdev, _, _ = lab.route4(src)
     if lab.rpf[ing]:
@@ -253,21 +243,32 @@ def model6(lab, f, ing, n):
     if (src.is_multicast or src.is_loopback or src.is_unspecified or src in ll or
             src.ipv4_mapped is not None or dst.is_loopback or dst.is_unspecified or dst in ll):
         return ("pass", "MARTIAN", None)
-    kind, dev, gw, mtu = lab.route6(dst)
+    verdict = fib(lab, ing, n, lab.route6(dst), dst, l3, ip[7])
+    if verdict[0] == "pass":
+        return verdict
+    return forward(lab, ing, verdict[1], verdict[2])
+
+
+def fib(lab, ing, n, route, dst, l3_len, ttl):
+    """The FIB's answer for DST (ROUTE, from Lab.route4/route6) and the
+    checks on a forwarding one, the same for both families (as
+    tcaccel_fib_forward() and tcaccel_fib_post() in bpf/include/fib.h):
+    ("pass", REASON, None), or ("fib", egress, neighbour MAC or None)."""
+    kind, dev, gw, mtu = route
     if kind != "unicast":
         return ("pass", FIB_REASON[kind], None)
-    if l3 > (mtu or lab.mtu[dev]):
+    if l3_len > (mtu or lab.mtu[dev]):
         return ("pass", "FIB_FRAG_NEEDED", None)
     nh = lab.neigh.get((dev, gw or dst))
     if nh is None and lab.mode[ing] != MODE_AUTO:
         return ("pass", "FIB_NO_NEIGH", None)
     if dev == ing:
         return ("pass", "HAIRPIN", None)
-    if ip[7] <= 1:
+    if ttl <= 1:
         return ("pass", "TTL_EXCEEDED", None)
-    if n != 14 + l3:
+    if n != 14 + l3_len:
         return ("pass", "PADDED", None)
-    return forward(lab, ing, dev, nh)
+    return ("fib", dev, nh)
 
 
 def forward(lab, ing, dev, nh):
