@@ -28,11 +28,11 @@ teardown_file() {
 # $BATS_FILE_TMPDIR/reload); the counters carry over, and the tests count
 # differences.
 setup() {
-	if [[ -e "$BATS_FILE_TMPDIR/reload" || -z "$(our_prog "$NS_ROUTER" "$RT_IF_CLIENT")" ||
-		-z "$(our_prog "$NS_ROUTER" "$RT_IF_SERVER")" ]]; then
-		rm -f "$BATS_FILE_TMPDIR/reload"
+	if [[ -e "$BATS_FILE_TMPDIR/reload" ]]; then
+		rm "$BATS_FILE_TMPDIR/reload"
 		"$TCACCEL" load all --netns "$NS_ROUTER" 2>/dev/null
 	fi
+	ensure_loaded "$NS_ROUTER" "$RT_IF_CLIENT" "$RT_IF_SERVER"
 }
 
 teardown() {

@@ -17,10 +17,7 @@ load lib/reliability
 
 setup_file() {
 	lab_up router
-	lab_quiet "$NS_CLIENT" "$NS_SERVER"
-	lab_special_routes "$NS_ROUTER"
-	# to-server checks the reverse path strictly, to-client not at all.
-	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_SERVER.rp_filter=1"
+	lab_hostile
 	# The table is redirect mode's exact semantics (which reason, which
 	# bytes); auto's choice between PEER, NEIGH and REDIRECT is proven in
 	# 25-modes and by the fuzzer.

@@ -14,9 +14,7 @@ load lib/reliability
 
 setup_file() {
 	lab_up router
-	lab_quiet "$NS_CLIENT" "$NS_SERVER"
-	lab_special_routes "$NS_ROUTER"
-	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_SERVER.rp_filter=1"
+	lab_hostile
 	fuzz_lab_load
 }
 

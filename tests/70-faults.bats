@@ -23,16 +23,6 @@ teardown_file() {
 	lab_down
 }
 
-# Every test starts with tcaccel on both router interfaces; `load` costs
-# seconds on a busy machine, so only a test that took it away pays for it.
-ensure_loaded() {
-	local dev
-	for dev in "$RT_IF_CLIENT" "$RT_IF_SERVER"; do
-		[[ -n "$(our_prog "$NS_ROUTER" "$dev")" ]] ||
-			"$TCACCEL" load "$dev" --netns "$NS_ROUTER" 2>/dev/null
-	done
-}
-
 teardown() {
 	if [[ -n "${TRAFFIC_PIDS:-}" ]]; then
 		kill "${TRAFFIC_PIDS[@]}" 2>/dev/null || true
@@ -46,7 +36,8 @@ teardown() {
 	lab_lib link_neigh "$NS_SERVER" eth0 "$SERVER_MAC" "$SERVER_IP4" "$SERVER_IP6" \
 		"$NS_ROUTER" "$RT_IF_SERVER" "$RT_SERVER_MAC" "$RT_SERVER_IP4" "$RT_SERVER_IP6"
 	in_ns "$NS_CLIENT" ip route flush cache
-	ensure_loaded
+	# every test starts with tcaccel on both router interfaces
+	ensure_loaded "$NS_ROUTER" "$RT_IF_CLIENT" "$RT_IF_SERVER"
 }
 
 redirected() { # fast-path packets on every configured router interface (0 when not loaded)

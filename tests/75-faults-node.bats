@@ -34,13 +34,6 @@ teardown() {
 
 NODE_IFS=(eth0 veth-c1 veth-c2 veth-c3)
 
-ensure_loaded() {
-	local dev
-	for dev in "$@"; do
-		[[ -n "$(our_prog "$NS_NODE" "$dev")" ]] || "$TCACCEL" load "$dev" --netns "$NS_NODE" 2>/dev/null
-	done
-}
-
 redirected() {
 	reason_packets "$NS_NODE" "$FAST"
 }
@@ -76,7 +69,7 @@ node_state() {
 }
 
 @test "node fault: a container's netns deleted under traffic: the others carry on, its config is forgotten" {
-	ensure_loaded "${NODE_IFS[@]}"
+	ensure_loaded "$NS_NODE" "${NODE_IFS[@]}"
 	local slot1 gone r0
 	slot1=$(iface_slot "$NS_NODE" veth-c1)
 	gone=$(ifindex "$NS_NODE" veth-c1)

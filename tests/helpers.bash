@@ -94,6 +94,17 @@ our_prog() {
 		jq -r '.[] | select(.options.prog.name == "tcaccel_ingress") | .options.prog.id'
 }
 
+# ensure_loaded NS DEV...: load tcaccel (default settings) on those DEVs of
+# NS that do not carry it.  `load` costs a second or more, so suites that
+# start every test loaded pay it only after a test took it away.
+ensure_loaded() {
+	local ns=$1 dev
+	shift
+	for dev in "$@"; do
+		[[ -n "$(our_prog "$ns" "$dev")" ]] || "$TCACCEL" load "$dev" --netns "$ns" 2>/dev/null
+	done
+}
+
 # filters NS DEV [ingress|egress]: number of filters (preferences) on the hook.
 filters() {
 	in_ns "$1" tc -j filter show dev "$2" "${3:-ingress}" | jq '[.[].pref] | unique | length'

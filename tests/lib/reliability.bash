@@ -47,6 +47,15 @@ lab_special_routes() {
 	in_ns "$ns" ip -6 route add 2001:2:0:61::/64 via "$SERVER_IP6" mtu lock 1300
 }
 
+# lab_hostile: the router lab as tests/matrix.txt and tests/lib/fuzz.py
+# expect it: no router solicitations, the routes of lab_special_routes, and
+# to-server checking the reverse path strictly (to-client not at all).
+lab_hostile() {
+	lab_quiet "$NS_CLIENT" "$NS_SERVER"
+	lab_special_routes "$NS_ROUTER"
+	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_SERVER.rp_filter=1"
+}
+
 # fuzz_lab_load [LOAD ARGS...]: tcaccel on both router interfaces as the
 # fuzzer's model expects them: to-client in MODE=auto (the default: PEER
 # towards the veths, NEIGH when the neighbour is unknown), to-server in
