@@ -49,22 +49,18 @@ map({group: .[0], path: .[1], metric: .[2], round: (.[3] | tonumber), value: (.[
 	| (map(.value)) as $v
 	| (map(.extra) | map(select(. != null))) as $x
 	| $by["\($f.group)/\($f.path)/\($f.metric)"] as $mine
+	# per reference: the per-round ratios [{key, q: [value / reference]}]
+	| [refs($f.group; $f.path) | to_entries[]
+		| $by["\($f.group)/\(.value)/\($f.metric)"] as $ref
+		| select($ref != null)
+		| {key: .key, q: [$mine | to_entries[] | select($ref[.key] != null) | .value / $ref[.key]]}
+		| select(.q | length > 0)] as $q
 	| {group: $f.group, path: $f.path, metric: $f.metric, label: labels[$f.metric],
 	   unit: units[$f.metric], better: better($f.metric),
 	   samples: (sort_by(.round) | map(.value)),
 	   median: ($v | median), min: ($v | min), max: ($v | max),
-	   ratios: (refs($f.group; $f.path) | to_entries | map(
-		$by["\($f.group)/\(.value)/\($f.metric)"] as $ref
-		| select($ref != null)
-		| [$mine | to_entries[] | select($ref[.key] != null) | .value / $ref[.key]] as $q
-		| select($q | length > 0)
-		| {key: .key, value: ($q | median | r3)}) | from_entries),
-	   ratio_ranges: (refs($f.group; $f.path) | to_entries | map(
-		$by["\($f.group)/\(.value)/\($f.metric)"] as $ref
-		| select($ref != null)
-		| [$mine | to_entries[] | select($ref[.key] != null) | .value / $ref[.key]] as $q
-		| select($q | length > 0)
-		| {key: .key, value: [($q | min | r3), ($q | max | r3)]}) | from_entries)}
+	   ratios: ($q | map({key: .key, value: (.q | median | r3)}) | from_entries),
+	   ratio_ranges: ($q | map({key: .key, value: [(.q | min | r3), (.q | max | r3)]}) | from_entries)}
 	+ (if ($x | length) > 0 then {kernel_forwarded_share: ($x | median | r3)} else {} end)
 	)) as $rows
 
