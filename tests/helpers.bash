@@ -156,3 +156,35 @@ wait_listen() {
 	[[ "${3:-tcp}" == udp ]] && flag=-uln
 	wait_until 5 bash -c "nsenter --net='$(netns_path "$1")' -- ss -H $flag 'sport = :$2' | grep -q ."
 }
+
+# --- what a device transmits ------------------------------------------------------
+#
+# A packet socket sees a packet in the device's own transmit
+# (dev_queue_xmit_nit()), which bpf_redirect_peer() skips: a capture of
+# what DEV sends that matches the flow under test is a path checker that
+# counts only that flow.  (A device's TX counter also counts what the
+# kernel sends on its own meanwhile: MLD reports after an address was
+# added, say.)  The count is the kernel's own ("packets received by
+# filter": every packet the socket's filter accepted, read or not), with
+# the direction in the filter itself ("outbound"), so it does not depend
+# on how far tcpdump got in reading them.
+
+# tap_start NS DEV FILTER: count what DEV in NS transmits and matches the
+# pcap FILTER, until tap_stop; returns once the capture is listening.
+tap_start() {
+	TAP_LOG=$BATS_TEST_TMPDIR/tap.$2.log
+	bg "$1" "$TAP_LOG" tcpdump -n -i "$2" -w /dev/null "outbound and ($3)"
+	TAP_PID=$BG_PID
+	wait_until 5 grep -q "listening on" "$TAP_LOG"
+}
+
+# tap_stop VAR: stop the capture tap_start began; VAR = the packets it counted.
+tap_stop() {
+	kill -INT "$TAP_PID" 2>/dev/null || true
+	wait "$TAP_PID" 2>/dev/null || true
+	printf -v "$1" '%s' "$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter$/\1/p' "$TAP_LOG")"
+	[[ -n "${!1}" ]] || { cat "$TAP_LOG" >&2; return 1; }
+}
+
+# pcap filters for tap_start
+ECHO_REQUESTS='icmp[icmptype] == icmp-echo or (icmp6 and ip6[40] == 128)'
