@@ -128,25 +128,32 @@ def write_send(sock, data, stats):
 
 
 def write_nonblock(sock, data, stats):
-    """Non-blocking writes: short counts and EAGAIN are part of the game."""
-    sock.setblocking(False)
+    """Non-blocking writes: short counts and EAGAIN are part of the game.
+
+    The socket object is shared with the reader thread (exchange()), and
+    its timeout is the object's: sock.setblocking(False) here would make
+    that thread's recv() raise BlockingIOError whenever it catches up with
+    the data.  A socket with a timeout is O_NONBLOCK underneath, so
+    os.write() on its descriptor is a non-blocking send (MSG_DONTWAIT in
+    sock_write_iter()) that leaves the object's timeout alone.
+    """
+    fd = sock.fileno()
+    if os.get_blocking(fd):
+        fail("nonblock: the socket is blocking underneath")
     off = 0
     deadline = time.monotonic() + TIMEOUT
-    try:
-        while off < len(data):
-            if time.monotonic() > deadline:
-                raise TimeoutError("nonblocking send stalled at %d" % off)
-            try:
-                want = min(4 << 20, len(data) - off)
-                n = sock.send(data[off:off + want])
-                if n < want:
-                    stats["partial"] = stats.get("partial", 0) + 1
-                off += n
-            except BlockingIOError:
-                stats["eagain"] = stats.get("eagain", 0) + 1
-                select.select([], [sock], [], 1.0)
-    finally:
-        sock.settimeout(TIMEOUT)
+    while off < len(data):
+        if time.monotonic() > deadline:
+            raise TimeoutError("nonblocking send stalled at %d" % off)
+        try:
+            want = min(4 << 20, len(data) - off)
+            n = os.write(fd, data[off:off + want])
+            if n < want:
+                stats["partial"] = stats.get("partial", 0) + 1
+            off += n
+        except BlockingIOError:
+            stats["eagain"] = stats.get("eagain", 0) + 1
+            select.select([], [sock], [], 1.0)
 
 
 def write_sendfile(sock, data, stats):
