@@ -80,7 +80,7 @@ int tcaccel_ingress(struct __sk_buff *skb)
 
 	tcaccel_pull(skb, TCACCEL_PULL_LEN);
 	reason = tcaccel_l2_check(skb, &proto);
-	if (reason == TCACCEL_REDIRECT) {
+	if (reason == TCACCEL_GO_ON) {
 		if (proto == bpf_htons(ETH_P_IP))
 			reason = tcaccel_ipv4(skb, &fib, cfg);
 		else

@@ -87,7 +87,7 @@ extern int bpf_ct_change_timeout(struct nf_conn *ct, __u32 timeout) __ksym;
  * @timeout_ms: the established-flow timeout to refresh the entry with
  * (conntrack refreshes it per packet on the slow path; our packets never
  * reach it), 0 to leave it alone.
- * Returns TCACCEL_REDIRECT ("go on") or a CT_* pass reason.
+ * Returns TCACCEL_GO_ON or a CT_* pass reason.
  */
 static __always_inline __u32 tcaccel_ct_gate(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
 					     __u32 tuple_sz, __u8 proto, __u8 tcp_flags,
@@ -141,7 +141,7 @@ static __always_inline __u32 tcaccel_ct_gate(struct __sk_buff *skb, struct bpf_s
 	if (timeout_ms)
 		bpf_ct_change_timeout(ct, timeout_ms);
 	bpf_ct_release(ct);
-	return TCACCEL_REDIRECT;
+	return TCACCEL_GO_ON;
 }
 
 #endif /* TCACCEL_CONNTRACK_H */

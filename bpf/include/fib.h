@@ -27,7 +27,7 @@
 static __always_inline __u32 tcaccel_fib_reason(long rc)
 {
 	switch (rc) {
-	case BPF_FIB_LKUP_RET_SUCCESS:		return TCACCEL_REDIRECT;
+	case BPF_FIB_LKUP_RET_SUCCESS:		return TCACCEL_GO_ON;
 	case BPF_FIB_LKUP_RET_BLACKHOLE:	return TCACCEL_FIB_BLACKHOLE;
 	case BPF_FIB_LKUP_RET_UNREACHABLE:	return TCACCEL_FIB_UNREACHABLE;
 	case BPF_FIB_LKUP_RET_PROHIBIT:		return TCACCEL_FIB_PROHIBIT;
@@ -42,8 +42,9 @@ static __always_inline __u32 tcaccel_fib_reason(long rc)
 }
 
 /*
- * Checks every family shares once the FIB said SUCCESS.
- * @l3_len: the IP packet length from its header; @ttl: TTL or hop limit.
+ * Checks every family shares once the FIB said SUCCESS: TCACCEL_GO_ON or
+ * the pass reason.  @l3_len: the IP packet length from its header; @ttl:
+ * TTL or hop limit.
  */
 static __always_inline __u32 tcaccel_fib_post(struct __sk_buff *skb,
 					      const struct bpf_fib_lookup *fib,
@@ -84,7 +85,7 @@ static __always_inline __u32 tcaccel_fib_post(struct __sk_buff *skb,
 	 */
 	if (skb->len != sizeof(struct ethhdr) + l3_len)
 		return TCACCEL_PADDED;
-	return TCACCEL_REDIRECT;
+	return TCACCEL_GO_ON;
 }
 
 /*
@@ -128,10 +129,10 @@ static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct b
 		rc = BPF_FIB_LKUP_RET_SUCCESS;
 	}
 	reason = tcaccel_fib_reason(rc);
-	if (reason != TCACCEL_REDIRECT)
+	if (reason != TCACCEL_GO_ON)
 		return reason;
 	reason = tcaccel_fib_post(skb, fib, l3_len, ttl);
-	if (reason != TCACCEL_REDIRECT)
+	if (reason != TCACCEL_GO_ON)
 		return reason;
 	if (neigh)
 		return TCACCEL_NEIGH;

@@ -56,11 +56,11 @@ static __always_inline __u32 tcaccel_ipv4_src_check(struct __sk_buff *skb, const
 			return TCACCEL_RPF_FAILED;
 		if ((cfg_flags & TCACCEL_F_RPF_STRICT) && rev.ifindex != skb->ingress_ifindex)
 			return TCACCEL_RPF_FAILED;
-		return TCACCEL_REDIRECT;
+		return TCACCEL_GO_ON;
 	}
 	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED)
 		return TCACCEL_MARTIAN;
-	return TCACCEL_REDIRECT;
+	return TCACCEL_GO_ON;
 }
 
 /*
@@ -116,7 +116,7 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 		return reason;
 	/* The source, as fib_validate_source() sees it (rp_filter, own address). */
 	gate = tcaccel_ipv4_src_check(skb, iph, cfg->flags);
-	if (gate != TCACCEL_REDIRECT)
+	if (gate != TCACCEL_GO_ON)
 		return gate;
 	if (cfg->flags & TCACCEL_F_CT_GATE) {
 		struct bpf_sock_tuple tuple = {};
@@ -129,7 +129,7 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 				       tcaccel_tcp_flags(iph + 1, data_end, iph->protocol),
 				       (iph->protocol == IPPROTO_TCP ? cfg->ct_timeout_tcp
 								     : cfg->ct_timeout_udp) * 1000);
-		if (gate != TCACCEL_REDIRECT)
+		if (gate != TCACCEL_GO_ON)
 			return gate;
 	}
 

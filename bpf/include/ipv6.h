@@ -115,7 +115,7 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 				       tcaccel_tcp_flags(ip6h + 1, data_end, ip6h->nexthdr),
 				       (ip6h->nexthdr == IPPROTO_TCP ? cfg->ct_timeout_tcp
 								     : cfg->ct_timeout_udp) * 1000);
-		if (gate != TCACCEL_REDIRECT)
+		if (gate != TCACCEL_GO_ON)
 			return gate;
 	}
 

@@ -44,7 +44,7 @@ static __always_inline void tcaccel_pull(struct __sk_buff *skb, __u32 want)
 
 /*
  * L2 gate: only frames addressed to this host, untagged, carrying IP.
- * Returns TCACCEL_REDIRECT ("go on") or the pass reason.
+ * Returns TCACCEL_GO_ON or the pass reason.
  *
  * Kernel behaviour relied on: __netif_receive_skb_core() strips an outer
  * VLAN tag into skb->vlan_tci *before* tc ingress runs, so a tagged frame
@@ -71,7 +71,7 @@ static __always_inline __u32 tcaccel_l2_check(const struct __sk_buff *skb, __u16
 		return TCACCEL_NOT_FOR_US;
 	if (skb->pkt_type != PACKET_HOST)
 		return TCACCEL_MULTICAST;
-	return TCACCEL_REDIRECT;
+	return TCACCEL_GO_ON;
 }
 
 /* Copy TCP/UDP ports into the FIB query (for ECMP hashing and ip rules). */

@@ -64,6 +64,15 @@ enum tcaccel_reason {
 #undef TCACCEL_REASON_ENUM
 
 /*
+ * "No objection: go on with the next check."  Not a reason: never counted,
+ * never the program's outcome.  Every check returns either this or the
+ * reason it stops at, and a forward decision (REDIRECT, PEER, NEIGH) is
+ * only ever made by tcaccel_fib_forward() - Cilium keeps CTX_ACT_OK apart
+ * from its drop reasons the same way.
+ */
+#define TCACCEL_GO_ON ((__u32)~0U)
+
+/*
  * Room for reasons in the stats map value.  Bigger than TCACCEL_NR_REASONS
  * on purpose: adding a reason must not change the pinned map's layout.
  */
