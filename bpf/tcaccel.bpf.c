@@ -8,23 +8,29 @@
  * TTL / hop limit and hands the packet straight to the egress device with
  * bpf_redirect().  The IP forwarding path (ip_rcv, ip_forward, netfilter
  * PREROUTING/FORWARD/POSTROUTING, the neighbour output path) is skipped.
- * Anything else is handed to the stack untouched with TC_ACT_OK - never
+ * Anything else is handed on untouched with TC_ACT_UNSPEC - never
  * dropped - and every decision is counted under a named reason.
  *
- * Attach (the CLI does this, with TC_BPF_MNT for per-netns pins):
+ * Attach (the CLI does this, with TC_BPF_MNT for per-netns pins, and a
+ * preference behind every filter already on the hook):
  *   tc qdisc replace dev eth0 clsact
- *   tc filter replace dev eth0 ingress pref 1 handle 0x7cac \
+ *   tc filter replace dev eth0 ingress pref 49152 handle 0x7cac \
  *           bpf da obj build/tcaccel.bpf.o sec tc
  * then enable the interface in the tcaccel_cfg map (`make load` does both).
  *
  * Why "da" (direct action): the program's return value *is* the verdict
- * (TC_ACT_OK / TC_ACT_REDIRECT); without it cls_bpf would treat the return
- * value as a classid.
+ * (TC_ACT_UNSPEC / TC_ACT_REDIRECT); without it cls_bpf would treat the
+ * return value as a classid.
  *
- * Why TC_ACT_OK and not TC_ACT_UNSPEC for "pass": TC_ACT_OK ends tc
- * classification and lets the packet continue into the stack exactly as if
- * no filter had been there; it is what the stack expects from a filter that
- * has made up its mind.
+ * Why TC_ACT_UNSPEC and not TC_ACT_OK for "pass": in direct-action mode
+ * cls_bpf moves on to the next filter on the hook only on TC_ACT_UNSPEC
+ * (tcf_classify() loops while the verdict is negative); TC_ACT_OK ends
+ * classification, so every filter behind ours (a policer, a mirror, an
+ * IFB redirect, somebody else's BPF program) would never see a packet we
+ * pass.  When ours is the last filter, UNSPEC and OK are the same to the
+ * stack (sch_handle_ingress() acts only on REDIRECT, SHOT, STOLEN, ...).
+ * And since a packet we redirect is seen by no filter behind us, `load`
+ * attaches behind the filters already there, not in front of them.
  *
  * Maps (pinned by name, see include/maps.h): tcaccel_cfg, tcaccel_stats.
  */
@@ -72,11 +78,11 @@ int tcaccel_ingress(struct __sk_buff *skb)
 	__u32 ifindex = skb->ifindex;
 	__u32 reason;
 	__u16 proto = 0;
-	int verdict = TC_ACT_OK;
+	int verdict = TC_ACT_UNSPEC;
 
 	cfg = bpf_map_lookup_elem(&tcaccel_cfg, &ifindex);
 	if (!cfg || !cfg->enabled)
-		return tcaccel_account(skb, 0, TCACCEL_DISABLED, TC_ACT_OK);
+		return tcaccel_account(skb, 0, TCACCEL_DISABLED, TC_ACT_UNSPEC);
 
 	tcaccel_pull(skb, TCACCEL_PULL_LEN);
 	reason = tcaccel_l2_check(skb, &proto);

@@ -76,12 +76,12 @@ run_frame() {
 	DELTA=$((after[idx] - before[idx]))
 }
 
-# expect_pass REASON PKT-ARGS...: TC_ACT_OK, bytes unchanged, REASON +1.
+# expect_pass REASON PKT-ARGS...: TC_ACT_UNSPEC (next filter), bytes unchanged, REASON +1.
 expect_pass() {
 	local reason=$1
 	shift
 	run_frame "$CL_SLOT" "$reason" "$CL_IDX" "$@"
-	assert_equal "verdict $VERDICT" "verdict 0"
+	assert_equal "verdict $VERDICT" "verdict $TC_ACT_UNSPEC"
 	cmp "$BATS_TEST_TMPDIR/in.bin" "$BATS_TEST_TMPDIR/out.bin"
 	assert_equal "$reason +$DELTA" "$reason +1"
 }
@@ -89,7 +89,7 @@ expect_pass() {
 # expect_fwd PKT-ARGS...: TC_ACT_REDIRECT, rewritten for the server side.
 expect_fwd() {
 	run_frame "$CL_SLOT" REDIRECT "$CL_IDX" "$@"
-	assert_equal "verdict $VERDICT" "verdict 7"
+	assert_equal "verdict $VERDICT" "verdict $TC_ACT_REDIRECT"
 	"$PKT" check-fwd "$BATS_TEST_TMPDIR/in.bin" "$BATS_TEST_TMPDIR/out.bin" "$RT_SERVER_MAC" "$SERVER_MAC"
 	assert_equal "REDIRECT +$DELTA" "REDIRECT +1"
 }
@@ -249,7 +249,7 @@ expect_fwd() {
 @test "pass DISABLED: an interface without config counts in the unconfigured slot" {
 	# to-server has no tcaccel config: a frame "arriving" there is passed.
 	run_frame 0 DISABLED "$(ifindex "$NS_ROUTER" "$RT_IF_SERVER")" v4
-	assert_equal "verdict $VERDICT" "verdict 0"
+	assert_equal "verdict $VERDICT" "verdict $TC_ACT_UNSPEC"
 	cmp "$BATS_TEST_TMPDIR/in.bin" "$BATS_TEST_TMPDIR/out.bin"
 	assert_equal "DISABLED +$DELTA" "DISABLED +1"
 }

@@ -116,10 +116,15 @@ has_clsact() {
 
 # --- in-kernel runs ------------------------------------------------------------
 
+# Verdicts as `bpftool prog run` prints them (unsigned): every pass is
+# TC_ACT_UNSPEC (-1: "no opinion", the next filter on the hook runs).
+TC_ACT_UNSPEC=4294967295
+TC_ACT_REDIRECT=7
+
 # prog_run NS IFACE IN OUT [CTX_IFINDEX]: run the program attached to IFACE
 # on frame IN with BPF_PROG_TEST_RUN inside NS (so bpf_fib_lookup sees NS's
 # FIB); the packet "arrives" on CTX_IFINDEX (default IFACE).  Prints the
-# verdict (0 = TC_ACT_OK, 7 = TC_ACT_REDIRECT).
+# verdict ($TC_ACT_UNSPEC or $TC_ACT_REDIRECT).
 prog_run() {
 	local ns=$1 dev=$2 fin=$3 fout=$4 idx=${5:-} id ctx res
 	id=$(our_prog "$ns" "$dev")

@@ -19,7 +19,7 @@ bytes, header fields set to edge or random values (IPv4 checksum fixed up
 or not), L2 changes (EtherType, destination MAC).  Each arrives on
 to-client or to-server.
 
-Invariants, for every frame: the verdict is TC_ACT_OK with the bytes
+Invariants, for every frame: the verdict is TC_ACT_UNSPEC with the bytes
 unchanged, or TC_ACT_REDIRECT with the frame rewritten exactly as
 forwarding would (tests/lib/pkt.py check_fwd: MACs from the FIB, TTL/hop
 limit - 1, valid IPv4 checksum, nothing else changed) - and which of the two,
@@ -476,14 +476,14 @@ class Fuzzer:
         if res.retval is None:
             return want, ["refused by the test run (%s), model expected it to run" % res.error]
         if kind == "redirect":
-            if res.retval != 7:
+            if res.retval != tcrun.TC_ACT_REDIRECT:
                 return want, ["verdict %d, model says %s out of %s" % (res.retval, reason, fwd[0])]
             if fwd[1] is None:      # NEIGH: the neighbour layer writes the MACs
                 errs = pkt.check_fwd(f, res.out, f[6:12].hex(":"), f[0:6].hex(":"))
             else:
                 errs = pkt.check_fwd(f, res.out, self.ifaces[fwd[0]]["mac"], fwd[1])
             return want, ["redirect wrong: " + e for e in errs]
-        if res.retval != 0:
+        if res.retval != tcrun.TC_ACT_UNSPEC:
             return want, ["verdict %d, model says pass (%s)" % (res.retval, reason)]
         if res.out != f:
             return want, ["bytes changed on a pass (%s)" % reason]

@@ -12,7 +12,7 @@ TABLE (tests/matrix.txt) has one case per line:
 INGRESS names an --iface (the frame "arrives" there: ctx ifindex); $VARS
 are taken from the environment (the lab's names and addresses).  EXPECT is
 
-  REASON          pass: verdict TC_ACT_OK, bytes unchanged, REASON +1
+  REASON          pass: verdict TC_ACT_UNSPEC, bytes unchanged, REASON +1
   REDIRECT>NAME   forward out of --iface NAME: verdict TC_ACT_REDIRECT, MACs
                   from the FIB (the egress device's MAC, its neighbour's
                   MAC from --neigh NAME=MAC), TTL/hop limit - 1, IPv4 header
@@ -104,16 +104,16 @@ def check(case, res, deltas, ifaces, neigh, reasons):
             errs.append("test run accepted it (verdict %s), expected EINVAL" % res.retval)
     elif expect.startswith("REDIRECT>"):
         eg = expect.split(">", 1)[1]
-        if res.retval != 7:
-            errs.append("verdict %s, want 7 (TC_ACT_REDIRECT)" % res.retval)
+        if res.retval != tcrun.TC_ACT_REDIRECT:
+            errs.append("verdict %s, want %d (TC_ACT_REDIRECT)" % (res.retval, tcrun.TC_ACT_REDIRECT))
         else:
             errs += pkt.check_fwd(frame, res.out, ifaces[eg]["mac"], neigh[eg])
         want_counts = {"REDIRECT": 1}
     else:
         if expect not in reasons:
             raise SystemExit("line %d: unknown reason %s" % (case["line"], expect))
-        if res.retval != 0:
-            errs.append("verdict %s, want 0 (TC_ACT_OK)" % res.retval)
+        if res.retval != tcrun.TC_ACT_UNSPEC:
+            errs.append("verdict %s, want %d (TC_ACT_UNSPEC)" % (res.retval, tcrun.TC_ACT_UNSPEC))
         elif res.out != frame:
             errs.append("bytes changed on a pass")
         want_counts = {expect: 1}

@@ -48,6 +48,12 @@ def read_reasons(path):
     return [names[i] for i in range(len(names))]
 
 
+# The program's verdicts as BPF_PROG_TEST_RUN reports them (an unsigned
+# retval): "no opinion, next filter" for every pass, REDIRECT to forward.
+TC_ACT_UNSPEC = 0xffffffff
+TC_ACT_REDIRECT = 7
+
+
 class Result:
     """One frame's outcome: retval (None when the test run refused it),
     error text, and the frame as the program left it."""
