@@ -5,6 +5,7 @@ every outcome against a reference model written here, not in the program.
 
   fuzz.py run    -n N [--seed S] [--corpus DIR] LAB-OPTIONS
   fuzz.py replay LAB-OPTIONS FILE|DIR...
+  fuzz.py keep   FILE --name NAME --why TEXT [--corpus DIR]
 
 LAB-OPTIONS: --netns NS --prog ID --pins DIR --reasons FILE (as matrix.py).
 The lab is the router lab (netns/router) as tests/fuzz and 60-fuzz.bats set
@@ -31,13 +32,18 @@ an Ethernet + IP header, longer than a page) are not sent: the program never
 sees them there (the wire tests in 50-matrix.bats cover them).
 
 A violation is saved under --corpus as a .hex reproducer; `replay` runs
-saved reproducers (60-fuzz.bats replays tests/corpus/ on every run).
+saved reproducers (60-fuzz.bats replays tests/corpus/ on every run).  The
+corpus is curated: `keep` copies one reproducer into it (default
+tests/corpus) as NAME.hex with a "# case:" line saying what it guards
+against, and refuses one whose outcome (the model's word and what the
+program did, numbers aside) is already there: one file per distinct case.
 """
 import argparse
 import hashlib
 import ipaddress
 import os
 import random
+import re
 import struct
 import sys
 import tempfile
@@ -583,20 +589,56 @@ def read_repro(path):
     return bytes.fromhex("".join(hexs)), ing
 
 
+def case_of(path):
+    """What a reproducer shows, numbers (slots, counts, lengths) aside."""
+    with open(path) as fh:
+        lines = [ln.strip() for ln in fh if ln.startswith(("# model:", "# got:"))]
+    return "\n".join(re.sub(r"[0-9]+", "N", ln) for ln in lines)
+
+
+def keep(path, name, why, corpus):
+    if not re.match(r"^[a-z0-9][a-z0-9-]*$", name):
+        raise SystemExit("fuzz keep: --name wants lowercase words joined by '-'")
+    case = case_of(path)
+    if not case:
+        raise SystemExit("fuzz keep: %s has no '# model:'/'# got:' lines: not a reproducer" % path)
+    for other in sorted(os.listdir(corpus)):
+        if other.endswith(".hex") and case_of(os.path.join(corpus, other)) == case:
+            raise SystemExit("fuzz keep: %s shows the same case (%s): not kept" % (other, case.replace("\n", "; ")))
+    dest = os.path.join(corpus, name + ".hex")
+    if os.path.exists(dest):
+        raise SystemExit("fuzz keep: %s exists" % dest)
+    with open(path) as fh, open(dest, "w") as out:
+        out.write("# case: %s\n" % why)
+        out.write(fh.read())
+    print("fuzz keep: %s" % dest)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=("run", "replay"))
+    ap.add_argument("cmd", choices=("run", "replay", "keep"))
     ap.add_argument("files", nargs="*")
-    ap.add_argument("--netns", required=True)
-    ap.add_argument("--prog", required=True, type=int)
-    ap.add_argument("--pins", required=True)
-    ap.add_argument("--reasons", required=True)
+    ap.add_argument("--netns")
+    ap.add_argument("--prog", type=int)
+    ap.add_argument("--pins")
+    ap.add_argument("--reasons")
+    ap.add_argument("--name", help="keep: the reproducer's name in the corpus")
+    ap.add_argument("--why", help="keep: what it guards against")
     ap.add_argument("-n", "--count", type=int, default=100000)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--segment", type=int, default=250, help="frames between counter snapshots")
     ap.add_argument("--corpus", help="where to save reproducers")
     ap.add_argument("--workdir", help="where the frames are written (default: the temp dir)")
     a = ap.parse_intermixed_args()
+    if a.cmd == "keep":
+        if len(a.files) != 1 or not a.name or not a.why:
+            ap.error("keep wants one FILE, --name and --why")
+        return keep(a.files[0], a.name, a.why,
+                    a.corpus or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus"))
+    for req in ("netns", "prog", "pins", "reasons"):
+        if getattr(a, req) is None:
+            ap.error("--%s is required for %s" % (req, a.cmd))
 
     fz = Fuzzer(a)
     t0 = time.time()
