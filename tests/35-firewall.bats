@@ -145,7 +145,7 @@ blocked_and_open() {
 
 	f0=$(fast)
 	k0=$(kernel_fwd)
-	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/echo.log" timeout 30 "$TRAFFIC" udp-echo 5004 10
+	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/echo.log" timeout 60 "$TRAFFIC" udp-echo 5004 40
 	wait_listen "$NS_SERVER" 5004 udp
 	run in_ns "$NS_CLIENT" "$TRAFFIC" udp-ping "$SERVER_IP4" 5004 200 40004
 	assert_output 200
@@ -156,7 +156,7 @@ blocked_and_open() {
 @test "deleting the conntrack entry sends the next packets back through the rules" {
 	in_ns "$NS_ROUTER" iptables -A FORWARD -p tcp --dport 5201 -j DROP
 	load_router
-	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/echo.log" timeout 60 "$TRAFFIC" udp-echo 5005 10
+	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/echo.log" timeout 90 "$TRAFFIC" udp-echo 5005 40
 	wait_listen "$NS_SERVER" 5005 udp
 	run in_ns "$NS_CLIENT" "$TRAFFIC" udp-ping "$SERVER_IP4" 5005 20 40005
 	assert_output 20
@@ -177,7 +177,7 @@ blocked_and_open() {
 @test "NATed flows are left to the stack (CT_NAT) and keep working" {
 	in_ns "$NS_ROUTER" iptables -t nat -A POSTROUTING -o "$RT_IF_SERVER" -j MASQUERADE
 	load_router
-	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/echo.log" timeout 30 "$TRAFFIC" udp-echo 5006 10
+	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/echo.log" timeout 60 "$TRAFFIC" udp-echo 5006 40
 	wait_listen "$NS_SERVER" 5006 udp
 	local f0 n0
 	f0=$(fast)

@@ -5,10 +5,15 @@
   traffic.py udp-send DST PORT COUNT SIZE   send COUNT numbered datagrams,
                                             paced; print the payload digest
   traffic.py udp-recv PORT COUNT TIMEOUT    receive up to COUNT datagrams or
-                                            until TIMEOUT s of silence; print
+                                            until TIMEOUT s of silence after
+                                            the first (30 s before it); print
                                             "received digest"
+  traffic.py udp-count PORT                 receive until SIGTERM/SIGINT: print
+                                            each datagram's number as it comes,
+                                            then "total received digest"
   traffic.py udp-echo PORT TIMEOUT          answer every datagram until TIMEOUT s
-                                            of silence
+                                            of silence after the first (30 s
+                                            before it)
   traffic.py udp-ping DST PORT COUNT SPORT  from source port SPORT, send COUNT
                                             datagrams, each waiting (1 s) for its
                                             echo; print the number of answers
@@ -29,7 +34,9 @@
                                             print the payload digest
 
 The digest is sha256 over the payloads in sequence order, so sender and
-receiver agree exactly when every datagram arrived intact.
+receiver agree exactly when every datagram arrived intact.  Silence is
+counted from the first datagram, never from the start: a sender that is
+slow to start (a busy machine) must not end the receiver before it sent.
 
 Frames sent from an AF_PACKET TX ring (PACKET_TX_RING, as trafgen does) are
 built by tpacket_snd() with only the link-layer header (14 bytes) copied into
@@ -138,34 +145,70 @@ def udp_gso_send(dst, port, segs, size):
     print(hashlib.sha256(body).hexdigest())
 
 
-def udp_recv(port, count, timeout):
+FIRST_WAIT = 30.0   # s for the first datagram, however short the silence
+
+
+def udp_socket(port):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind(("::", port))
-    s.settimeout(timeout)
+    return s
+
+
+def digest(got):
+    h = hashlib.sha256()
+    for seq in sorted(got):
+        h.update(got[seq])
+    return h.hexdigest()
+
+
+def udp_recv(port, count, timeout):
+    s = udp_socket(port)
+    s.settimeout(max(timeout, FIRST_WAIT))
     got = {}
     try:
         while len(got) < count:
             data, _ = s.recvfrom(65536)
             got[struct.unpack("!I", data[:4])[0]] = data
+            s.settimeout(timeout)
     except socket.timeout:
         pass
-    h = hashlib.sha256()
-    for seq in sorted(got):
-        h.update(got[seq])
-    print(len(got), h.hexdigest())
+    print(len(got), digest(got))
+
+
+class Stop(Exception):
+    pass
+
+
+def udp_count(port):
+    """Until told to stop: the count never depends on a timeout, and the
+    caller can watch it grow (one line per datagram)."""
+    def stop(*_):
+        raise Stop()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    s = udp_socket(port)
+    got = {}
+    try:
+        while True:
+            data, _ = s.recvfrom(65536)
+            seq = struct.unpack("!I", data[:4])[0]
+            got[seq] = data
+            print(seq, flush=True)
+    except Stop:
+        pass
+    print("total", len(got), digest(got), flush=True)
 
 
 def udp_echo(port, timeout):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", port))
-    s.settimeout(timeout)
+    s = udp_socket(port)
+    s.settimeout(max(timeout, FIRST_WAIT))
     try:
         while True:
             data, peer = s.recvfrom(65536)
             s.sendto(data, peer)
+            s.settimeout(timeout)
     except socket.timeout:
         pass
 
@@ -245,6 +288,8 @@ def main(argv):
         udp_send(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif cmd == "udp-recv" and len(argv) == 5:
         udp_recv(int(argv[2]), int(argv[3]), float(argv[4]))
+    elif cmd == "udp-count" and len(argv) == 3:
+        udp_count(int(argv[2]))
     elif cmd == "udp-echo" and len(argv) == 4:
         udp_echo(int(argv[2]), float(argv[3]))
     elif cmd == "udp-ping" and len(argv) == 6:
