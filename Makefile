@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# tcaccel - the Makefile is a front door: it builds the BPF object and hands
-# every other job to scripts/tcaccel (the CLI) or netns/lab (the lab).
-# `make help` lists the targets.  V=1 shows full commands.
+# tcaccel - the Makefile is a front door: it builds the BPF objects and the
+# tables generated from their headers, and hands every other job to
+# scripts/tcaccel (the CLI), netns/lab (the labs) or tests/run.
+# `make help` lists the targets (from the "## " comments below: a target
+# without one is not listed).  V=1 shows full commands.
 
 OUTPUT    ?= build
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 
-# Make variables for the CLI (empty ones are left out).
+# Make variables for the CLI and the labs (empty ones are left out).
 IFACE     ?=
 NETNS     ?=
 MODE      ?=
@@ -19,6 +21,12 @@ FIREWALL  ?=
 TOPO      ?=
 CONTAINERS ?=
 TESTS     ?=
+CGROUP    ?=
+N         ?= 100000
+SEED      ?=
+QUICK     ?=
+BENCH_OUT ?=
+KEEP      ?=
 
 ifeq ($(V),1)
 Q :=
@@ -36,168 +44,151 @@ BPF_CFLAGS ?= -g -O2 -target bpf -Wall -Wextra -Werror \
 # Extra -D/-I flags on top (e.g. BPF_EXTRA=-DTCACCEL_MAX_IFACES=512).
 BPF_EXTRA ?=
 
-BPF_SRC  := bpf/tcaccel.bpf.c
-BPF_HDRS := $(wildcard bpf/include/*.h)
-BPF_OBJ  := $(OUTPUT)/tcaccel.bpf.o
-REASONS  := $(OUTPUT)/tcaccel.reasons
+# Every $(BPF_DIR)/NAME.bpf.c is a product: build/NAME.bpf.o (BPF_DIR: another
+# source tree, e.g. a deliberately broken copy in a test).  tests/bpf/ holds
+# the tests' checker programs (build/tests/NAME.bpf.o).
+BPF_DIR   ?= bpf
+BPF_HDRS  := $(wildcard $(BPF_DIR)/include/*.h)
+BPF_OBJS  := $(patsubst $(BPF_DIR)/%.bpf.c,$(OUTPUT)/%.bpf.o,$(wildcard $(BPF_DIR)/*.bpf.c))
+TEST_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+# Reason tables, one per object with counters: NAME.reasons from the
+# X-macro REASONS_MACRO in REASONS_HDR.
+REASONS   := $(OUTPUT)/tcaccel.reasons $(OUTPUT)/sockmap.reasons
+$(OUTPUT)/tcaccel.reasons: REASONS_HDR := reasons.h
+$(OUTPUT)/tcaccel.reasons: REASONS_MACRO := TCACCEL_REASONS
+$(OUTPUT)/sockmap.reasons: REASONS_HDR := sock_reasons.h
+$(OUTPUT)/sockmap.reasons: REASONS_MACRO := TCACCEL_SOCK_REASONS
+# The map layout for the scripts (scripts/mkabi).
+ABI       := $(OUTPUT)/abi.sh $(OUTPUT)/abi.json
 
 CLI := scripts/tcaccel
 LAB := netns/lab
 opt = $(if $(2),$(1) $(2))
+yes = $(filter 1 yes true,$(1))
 CLI_OPTS = $(call opt,--netns,$(NETNS)) $(call opt,--mode,$(MODE)) \
 	$(call opt,--format,$(FORMAT)) $(call opt,--firewall,$(FIREWALL)) \
-	$(if $(filter 1 yes true,$(FORCE)),--force)
+	$(if $(call yes,$(FORCE)),--force)
 
 .DELETE_ON_ERROR:
-.PHONY: all help load unload status trace doctor deps lab lab-down demo \
-	test lint clean
+.PHONY: all help load unload status trace watch doctor deps lab lab-down demo \
+	test test-objs lint fuzz clean sockmap-load sockmap-unload sockmap-status \
+	demo-sockmap bench install uninstall man
 
-all: $(BPF_OBJ) $(REASONS)
+all: $(BPF_OBJS) $(REASONS) $(ABI) ## build the BPF objects and the tables the scripts read
 
-$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS)
+$(OUTPUT)/%.bpf.o: $(BPF_DIR)/%.bpf.c $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -c $< -o $@
 
-# reasons_table HEADER MACRO: "index<TAB>name<TAB>description" for every X()
-# entry of MACRO in HEADER, straight from the X-macro the program is compiled
-# from (the C preprocessor expands it; awk splits the entries).
-define reasons_table
+$(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# "index<TAB>name<TAB>description" for every X() entry of REASONS_MACRO,
+# straight from the X-macro the program is compiled from (the C
+# preprocessor expands it; awk splits the entries).
+$(OUTPUT)/%.reasons: bpf/include/reasons.h bpf/include/sock_reasons.h Makefile
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)printf '#include "$(1)"\n#define R(n, d) @@R n d\n@@BEGIN\n$(2)(R)\n' | \
+	$(Q)printf '#include "$(REASONS_HDR)"\n#define R(n, d) @@R n d\n@@BEGIN\n$(REASONS_MACRO)(R)\n' | \
 		$(CLANG) -E -P -Ibpf/include -x c - | sed '1,/^@@BEGIN/d' | \
 		awk 'BEGIN { RS = "@@R" } NF { sub(/^[ \t\n]+/, ""); name = $$1; \
 			sub(/^[^ \t]+[ \t]+"/, ""); sub(/"[ \t\n]*$$/, ""); \
 			printf "%d\t%s\t%s\n", n++, name, $$0 }' > $@
-endef
 
-$(REASONS): bpf/include/reasons.h Makefile
-	$(call reasons_table,reasons.h,TCACCEL_REASONS)
+$(ABI) &: bpf/include/maps.h bpf/include/reasons.h scripts/mkabi
+	$(call msg,GEN,$(ABI))
+	$(Q)mkdir -p $(OUTPUT)
+	$(Q)scripts/mkabi --cc $(CLANG) --sh $(OUTPUT)/abi.sh --json $(OUTPUT)/abi.json
 
-help:
-	@echo 'tcaccel - tc/eBPF FIB fast path'
-	@echo
-	@echo 'Build and check:'
-	@echo '  make [all]              build $(BPF_OBJ) (V=1 for full commands)'
-	@echo '  make deps               install the Debian packages tcaccel needs'
-	@echo '  make doctor             check kernel features, mounts and tools'
-	@echo '  make test [TESTS=file]  lint + the bats suite, inside private namespaces'
-	@echo '  make lint               shellcheck every script'
-	@echo '  make fuzz [N=100000] [SEED=s]  mutated frames through the program, checked'
-	@echo
-	@echo 'Use (root):'
-	@echo '  make load IFACE=dev|all [NETNS=ns] [MODE=auto|redirect|peer|neigh]'
-	@echo '            [FIREWALL=respect|bypass|refuse]'
-	@echo '  make unload IFACE=dev [NETNS=ns]'
-	@echo '  make status [IFACE=dev] [NETNS=ns] [FORMAT=table|json|prom]'
-	@echo '  make trace IFACE=dev [NETNS=ns] [DURATION=s]'
-	@echo
-	@echo 'Install (root; PREFIX=/usr/local, DESTDIR, SYSCONFDIR=/etc):'
-	@echo '  make install            CLI, object, tcaccel@.service, man page, completion'
-	@echo '  make uninstall          removes them (your /etc/tcaccel/*.conf stay)'
-	@echo '  make man                build/tcaccel.8 from --help (man -l build/tcaccel.8)'
-	@echo
-	@echo 'Lab:'
-	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
-	@echo '  make demo [TOPO=node] [KEEP=1]  kernel path vs fast path on a lab, report'
-	@echo '  make bench [QUICK=1] [BENCH_OUT=dir]  ratios vs the direct wire and the kernel'
-	@echo
-	@echo 'Socket acceleration (sockmap, local TCP):'
-	@echo '  make sockmap-load [CGROUP=path]   make sockmap-unload [CGROUP=path]'
-	@echo '  make sockmap-status [FORMAT=json] make demo-sockmap'
+test-objs: $(TEST_OBJS)
 
-load: all
+help: ## this list
+	@echo 'tcaccel - tc/eBPF FIB fast path.  make TARGET [VAR=value ...]'
+	@echo
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo 'Variables: IFACE NETNS MODE FIREWALL FORCE FORMAT DURATION (load/status/trace),'
+	@echo '  TOPO CONTAINERS KEEP (lab/demo), TESTS (test), N SEED (fuzz), QUICK BENCH_OUT (bench),'
+	@echo '  CGROUP (sockmap), PREFIX DESTDIR SYSCONFDIR (install), V=1 (full commands).'
+	@echo 'Every CLI target has --help: scripts/tcaccel COMMAND --help, netns/lab --help.'
+
+load: all ## IFACE=dev|all [NETNS=ns] [MODE=..] [FIREWALL=..]: attach and enable the fast path
 	$(Q)$(CLI) load $(IFACE) $(CLI_OPTS)
 
-unload:
+unload: ## IFACE=dev|all [NETNS=ns]: detach it (safe to run twice)
 	$(Q)$(CLI) unload $(IFACE) $(CLI_OPTS)
 
-status:
+status: ## [IFACE=dev] [NETNS=ns] [FORMAT=table|json|prom]: counters by reason
 	$(Q)$(CLI) status $(IFACE) $(CLI_OPTS)
 
-trace:
+trace: ## IFACE=dev [NETNS=ns] [DURATION=s]: stream the decisions from trace_pipe
 	$(Q)$(CLI) trace $(IFACE) $(CLI_OPTS) $(call opt,--duration,$(DURATION))
 
-doctor:
+watch: all ## [NETNS=ns]: keep the fast path in step with qdisc/filter/link/xfrm changes
+	$(Q)$(CLI) watch $(CLI_OPTS)
+
+doctor: ## check kernel features, mounts, tools and sysctls
 	$(Q)$(CLI) doctor
 
-deps:
+deps: ## install the Debian packages tcaccel needs (apt; idempotent)
 	$(Q)$(CLI) deps
 
-lab:
+lab: ## [TOPO=router|node] [CONTAINERS=N]: build a lab in network namespaces
 	$(Q)$(LAB) up $(call opt,--topo,$(TOPO)) $(call opt,--containers,$(CONTAINERS))
 
-lab-down:
+lab-down: ## [TOPO=..]: remove the lab
 	$(Q)$(LAB) down $(call opt,--topo,$(TOPO))
 
-demo: all
-	$(Q)scripts/demo $(call opt,--topo,$(TOPO)) $(if $(filter 1 yes true,$(KEEP)),--keep)
+demo: all ## [TOPO=router|node] [KEEP=1]: kernel path vs fast path on a lab, with a report
+	$(Q)scripts/demo $(call opt,--topo,$(TOPO)) $(if $(call yes,$(KEEP)),--keep)
 
-test: all
+test: all test-objs ## [TESTS=tests/NN-x.bats]: lint + the bats suite, in private namespaces
 	$(Q)tests/run $(TESTS)
 
-lint:
+lint: $(ABI) ## shellcheck every script, pyflakes the tests' Python
 	$(Q)scripts/lint
 
-# --- reliability: the fuzzer (tests/fuzz --help) ------------------------------
-# N mutated frames through the program in the kernel, checked against a
-# reference model; violations become reproducers in tests/corpus/.
-N         ?= 100000
-SEED      ?=
-.PHONY: fuzz
-fuzz: all
+fuzz: all ## [N=100000] [SEED=s]: mutated frames through the program, checked against a model
 	$(Q)tests/fuzz -n $(N) $(call opt,--seed,$(SEED))
 
-clean:
+bench: all ## [QUICK=1] [BENCH_OUT=dir]: ratios vs the direct wire and the kernel (not a test)
+	$(Q)scripts/bench $(if $(call yes,$(QUICK)),--quick) $(call opt,--out,$(BENCH_OUT))
+
+clean: ## remove build/
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
-# --- sockmap: socket-level fast path for local TCP ----------------------------
-# A second, separate BPF object (SEC("sockops") + SEC("sk_msg")), loaded with
-# bpftool by `scripts/tcaccel sockmap` (scripts/lib/sockmap.sh).
+# --- sockmap: socket-level fast path for local TCP (scripts/lib/sockmap.sh) ----
 
-CGROUP       ?=
-SOCK_SRC     := bpf/sockmap.bpf.c
-SOCK_OBJ     := $(OUTPUT)/sockmap.bpf.o
-SOCK_REASONS := $(OUTPUT)/sockmap.reasons
-SOCK_OPTS     = $(call opt,--cgroup,$(CGROUP)) $(call opt,--format,$(FORMAT))
+SOCK_OPTS = $(call opt,--cgroup,$(CGROUP)) $(call opt,--format,$(FORMAT))
 
-
-all: $(SOCK_OBJ) $(SOCK_REASONS)
-
-$(SOCK_OBJ): $(SOCK_SRC) $(BPF_HDRS)
-	$(call msg,BPF,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -c $< -o $@
-
-$(SOCK_REASONS): bpf/include/sock_reasons.h Makefile
-	$(call reasons_table,sock_reasons.h,TCACCEL_SOCK_REASONS)
-
-.PHONY: sockmap-load sockmap-unload sockmap-status demo-sockmap
-sockmap-load: all
+sockmap-load: all ## [CGROUP=path]: socket-level fast path for local TCP
 	$(Q)$(CLI) sockmap load $(SOCK_OPTS)
 
-sockmap-unload:
+sockmap-unload: ## [CGROUP=path]: undo sockmap-load
 	$(Q)$(CLI) sockmap unload $(SOCK_OPTS)
 
-sockmap-status:
+sockmap-status: ## [FORMAT=json]: sockets, cgroups, counters
 	$(Q)$(CLI) sockmap status $(SOCK_OPTS)
 
-demo-sockmap: all
+demo-sockmap: all ## local TCP with and without sockmap
 	$(Q)scripts/demo-sockmap
 
 # --- install: PREFIX and DESTDIR as packagers expect ---------------------------
 #
 #   $(SBINDIR)/tcaccel            -> ../lib/tcaccel/tcaccel (relative symlink)
-#   $(PKGLIBDIR)/                 the CLI, lib/*.sh, tcaccel.bpf.o, tcaccel.reasons
+#   $(PKGLIBDIR)/                 the CLI, lib/*.sh, lib/jq/*.jq, the objects and tables
 #   $(UNITDIR)/tcaccel@.service   one instance per interface, config in $(CONFDIR)/
-#   $(MANDIR)/man8/tcaccel.8      generated from --help (scripts/mkman)
+#   $(UNITDIR)/tcaccel-watch@.service   its watcher (tcaccel watch)
+#   $(MANDIR)/man8/tcaccel.8      generated from the CLI's option table (scripts/mkman)
 #   $(BASHCOMPDIR)/tcaccel        bash completion
-#   $(PKGDOCDIR)/                 README, runbooks, tcaccel.conf.example
+#   $(PKGDOCDIR)/                 README, docs, tcaccel.conf.example
 #
 # The installed CLI finds its libs next to itself (it resolves the symlink)
-# and its object in $(PKGLIBDIR): install rewrites $TCACCEL_ROOT/build, the
+# and its objects in $(PKGLIBDIR): install rewrites $TCACCEL_ROOT/build, the
 # in-tree location, to $(PKGLIBDIR) in the copies it installs.
 
 PREFIX      ?= /usr/local
@@ -211,61 +202,51 @@ SYSCONFDIR  ?= /etc
 PKGLIBDIR   := $(LIBDIR)/tcaccel
 PKGDOCDIR   := $(DOCROOT)/tcaccel
 CONFDIR     := $(SYSCONFDIR)/tcaccel
+DOCS        := $(wildcard docs/*.md)
 RUNBOOKS    := $(wildcard docs/runbooks/*.md)
-# Build products the CLI uses ($TCACCEL_ROOT/build/NAME in the tree): add
-# yours here (tests/50-install.bats checks every one the CLI names).
-INSTALL_LIBFILES := $(BPF_OBJ) $(REASONS) $(SOCK_OBJ) $(SOCK_REASONS)
+# Build products the CLI uses ($TCACCEL_ROOT/build/NAME in the tree): all of
+# them (tests/50-install.bats checks every one the CLI names).
+INSTALL_LIBFILES := $(BPF_OBJS) $(REASONS) $(ABI)
 
 INSTALL_SED := sed -e 's|\$$TCACCEL_ROOT/build|$(PKGLIBDIR)|g' \
 	-e 's|\$${TCACCEL_ROOT}/build|$(PKGLIBDIR)|g' \
 	-e 's|TCACCEL_CONFDIR:=/etc/tcaccel|TCACCEL_CONFDIR:=$(CONFDIR)|'
 
-.PHONY: install uninstall man
+man: $(OUTPUT)/tcaccel.8 ## build/tcaccel.8 from the CLI's option table (man -l build/tcaccel.8)
 
-man: $(OUTPUT)/tcaccel.8
-
-$(OUTPUT)/tcaccel.8: $(CLI) $(wildcard scripts/lib/*.sh) $(REASONS) README.md scripts/mkman
+$(OUTPUT)/tcaccel.8: $(CLI) $(wildcard scripts/lib/*.sh) $(REASONS) $(ABI) README.md scripts/mkman
 	$(call msg,MAN,$@)
-	$(Q)scripts/mkman --reasons $(REASONS) -o $@
+	$(Q)scripts/mkman --reasons $(OUTPUT)/tcaccel.reasons -o $@
 
-install: all
+install: all ## CLI, objects, tcaccel@.service, man page, completion (PREFIX, DESTDIR)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX) (config $(DESTDIR)$(CONFDIR)))
-	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR)/lib $(DESTDIR)$(MANDIR)/man8 \
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR)/lib/jq $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PKGDOCDIR)/runbooks \
 		$(DESTDIR)$(CONFDIR)
 	$(Q)$(INSTALL_SED) $(CLI) > $(DESTDIR)$(PKGLIBDIR)/tcaccel
 	$(Q)chmod 755 $(DESTDIR)$(PKGLIBDIR)/tcaccel
-	$(Q)for f in scripts/lib/*.sh; do \
-		$(INSTALL_SED) "$$f" > $(DESTDIR)$(PKGLIBDIR)/lib/$${f##*/} && \
-		chmod 644 $(DESTDIR)$(PKGLIBDIR)/lib/$${f##*/} || exit 1; done
+	$(Q)for f in scripts/lib/*.sh scripts/lib/jq/*.jq; do \
+		$(INSTALL_SED) "$$f" > $(DESTDIR)$(PKGLIBDIR)/$${f#scripts/} && \
+		chmod 644 $(DESTDIR)$(PKGLIBDIR)/$${f#scripts/} || exit 1; done
 	$(Q)install -m 644 $(INSTALL_LIBFILES) $(DESTDIR)$(PKGLIBDIR)/
 	$(Q)ln -sfr $(DESTDIR)$(PKGLIBDIR)/tcaccel $(DESTDIR)$(SBINDIR)/tcaccel
-	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/tcaccel@.service.in \
-		> $(DESTDIR)$(UNITDIR)/tcaccel@.service
-	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/tcaccel@.service
+	$(Q)for u in tcaccel@ tcaccel-watch@; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' systemd/$$u.service.in \
+			> $(DESTDIR)$(UNITDIR)/$$u.service && chmod 644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; done
 	$(Q)TCACCEL_OBJ=$(PKGLIBDIR)/tcaccel.bpf.o TCACCEL_SOCK_OBJ=$(PKGLIBDIR)/sockmap.bpf.o \
 		TCACCEL_CONFDIR=$(CONFDIR) \
-		scripts/mkman --reasons $(REASONS) -o $(DESTDIR)$(MANDIR)/man8/tcaccel.8
+		scripts/mkman --reasons $(OUTPUT)/tcaccel.reasons -o $(DESTDIR)$(MANDIR)/man8/tcaccel.8
 	$(Q)install -m 644 scripts/completion/tcaccel.bash $(DESTDIR)$(BASHCOMPDIR)/tcaccel
 	$(Q)install -m 644 README.md systemd/tcaccel.conf.example $(DESTDIR)$(PKGDOCDIR)/
+	$(Q)$(if $(DOCS),install -m 644 $(DOCS) $(DESTDIR)$(PKGDOCDIR)/,:)
 	$(Q)$(if $(RUNBOOKS),install -m 644 $(RUNBOOKS) $(DESTDIR)$(PKGDOCDIR)/runbooks/,:)
 
 # Your own $(CONFDIR)/*.conf files stay (the directory goes when empty).
-uninstall:
+uninstall: ## remove what install put there (your /etc/tcaccel/*.conf stay)
 	$(call msg,REMOVE,$(DESTDIR)$(PREFIX) (tcaccel files))
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcaccel $(DESTDIR)$(UNITDIR)/tcaccel@.service \
+		$(DESTDIR)$(UNITDIR)/tcaccel-watch@.service \
 		$(DESTDIR)$(MANDIR)/man8/tcaccel.8 $(DESTDIR)$(BASHCOMPDIR)/tcaccel
 	$(Q)rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDOCDIR)
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$(CONFDIR); fi
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then echo "  kept $(DESTDIR)$(CONFDIR): $$(ls $(DESTDIR)$(CONFDIR))"; fi
-
-# --- bench: the fast path side by side with the direct wire and the kernel ------
-# Not part of `make test` (benchmarks are not tests); tests/70-bench.bats only
-# checks that QUICK=1 writes a well-formed result.  Runs in private namespaces.
-
-QUICK     ?=
-BENCH_OUT ?=
-
-.PHONY: bench
-bench: all
-	$(Q)scripts/bench $(if $(filter 1 yes true,$(QUICK)),--quick) $(call opt,--out,$(BENCH_OUT))

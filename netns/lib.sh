@@ -13,7 +13,7 @@
 readonly TCACCEL_NETNS_LIB=1
 
 # shellcheck source=scripts/lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/common.sh"
+source "${BASH_SOURCE[0]%/*}/../scripts/lib/common.sh"
 
 # The lab's name: the prefix of every namespace it creates.
 : "${LAB:=tca}"

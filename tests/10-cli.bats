@@ -88,11 +88,11 @@ load_client() {
 	has_clsact "$NS_ROUTER" "$RT_IF_CLIENT"
 }
 
-@test "load refuses to replace a foreign filter at its own preference" {
+@test "load refuses to replace a foreign filter at the preference TCACCEL_PREF asks for" {
 	in_ns "$NS_ROUTER" tc qdisc add dev "$RT_IF_CLIENT" clsact
 	in_ns "$NS_ROUTER" tc filter add dev "$RT_IF_CLIENT" ingress pref 1 protocol ip \
 		u32 match ip dst 192.0.2.1/32 classid 1:1
-	run load_client
+	TCACCEL_PREF=1 run load_client
 	assert_failure
 	assert_output --partial "foreign filter"
 	assert_output --partial "TCACCEL_PREF"
@@ -109,7 +109,7 @@ load_client() {
 	assert_output --partial "network namespace '${LAB}-nosuchns' not found"
 	run load_client --mode warp
 	assert_failure
-	assert_output --partial "unknown mode 'warp'"
+	assert_output --partial "--mode must be one of: redirect, peer, neigh, auto (got 'warp')"
 	run load_client --obj "$BATS_TEST_TMPDIR/none.bpf.o"
 	assert_failure
 	assert_output --partial "not built"

@@ -50,14 +50,18 @@ run_unit() {
 	local d=$BATS_TEST_TMPDIR/dest
 	run make -s -C "$ROOT" install DESTDIR="$d"
 	assert_success
-	local expected runbooks libs f
+	local expected runbooks libs docs f
 	runbooks=$(cd "$ROOT/docs/runbooks" && printf 'usr/local/share/doc/tcaccel/runbooks/%s\n' *.md)
-	libs=$(cd "$ROOT/scripts/lib" && printf 'usr/local/lib/tcaccel/lib/%s\n' *.sh)
-	expected=$(sort <<EOF
+	libs=$(cd "$ROOT/scripts/lib" && printf 'usr/local/lib/tcaccel/lib/%s\n' *.sh jq/*.jq)
+	docs=$(cd "$ROOT/docs" && find . -maxdepth 1 -name '*.md' -printf 'usr/local/share/doc/tcaccel/%P\n')
+	expected=$(sed '/^$/d' <<EOF | sort
 etc/tcaccel/
 usr/local/lib/systemd/system/tcaccel@.service
+usr/local/lib/systemd/system/tcaccel-watch@.service
 $libs
 usr/local/lib/tcaccel/tcaccel
+usr/local/lib/tcaccel/abi.json
+usr/local/lib/tcaccel/abi.sh
 usr/local/lib/tcaccel/sockmap.bpf.o
 usr/local/lib/tcaccel/sockmap.reasons
 usr/local/lib/tcaccel/tcaccel.bpf.o
@@ -68,6 +72,7 @@ usr/local/share/doc/tcaccel/README.md
 usr/local/share/doc/tcaccel/tcaccel.conf.example
 usr/local/share/man/man8/tcaccel.8
 $runbooks
+$docs
 EOF
 	)
 	# Files and links, plus empty directories (etc/tcaccel/).
@@ -87,7 +92,7 @@ EOF
 	run grep -rlIF "$ROOT" "$d"
 	assert_output ""
 	# shellcheck disable=SC2016 # a literal line of the script
-	grep -q '^OBJ=${TCACCEL_OBJ:-/usr/local/lib/tcaccel/tcaccel.bpf.o}$' "$d/usr/local/lib/tcaccel/tcaccel"
+	grep -q '^: "${TCACCEL_OBJ:=/usr/local/lib/tcaccel/tcaccel.bpf.o}"$' "$d/usr/local/lib/tcaccel/lib/common.sh"
 
 	# Your own config stays; everything tcaccel put there goes.
 	echo 'MODE=redirect' >"$d/etc/tcaccel/eth0.conf"
@@ -225,22 +230,22 @@ EOF
 	source "$INST/usr/share/bash-completion/completions/tcaccel"
 	# Fill the per-shell cache here, as the first Tab in a shell does (comp
 	# runs in subshells, which would each start with an empty one).
-	local c
-	for c in "" load unload status trace service doctor deps; do _tcaccel_help "$c" >/dev/null; done
+	_tcaccel_table >/dev/null
 	assert_equal "$(complete -p tcaccel)" "complete -F _tcaccel tcaccel"
 	# Expected values read from the help texts independently of the
-	# completion's own parsing (and never empty).
+	# completion's own use of the table (and never empty).
 	local cmds opts modes
 	cmds=$("$TCACCEL" --help | sed -n '/^Commands:/,/^$/p' | grep -oE '^  [a-z]+' | tr -d ' ' | sort | paste -sd' ')
 	opts=$("$TCACCEL" load --help | head -n1 | grep -oE -- '--[a-z-]+' | cat - <(echo --help) | sort -u | paste -sd' ')
-	modes=$("$TCACCEL" --help | grep -E -- '--mode MODE' | sed 's/.*load: //; s/ *(default.*//' | tr ' ' '\n' | sort | paste -sd' ')
-	[[ "$cmds" == *load*service*status* && "$opts" == *--netns* && -n "$modes" ]]
+	modes=$("$TCACCEL" load --help | sed -n '/^Options:/,$p' | sed -n '/--mode MODE/,/--firewall/p' | awk 'NR > 1 && $1 != "-w," { print $1 }' | sort | paste -sd' ')
+	[[ "$cmds" == *load*service*status* && "$opts" == *--netns* && "$modes" == *auto* ]]
 	assert_equal "$(comp tcaccel '')" "$cmds"
 	assert_equal "$(comp tcaccel lo)" "load"
 	assert_equal "$(comp tcaccel load --)" "$opts"
 	assert_equal "$(comp tcaccel status --format '')" "json prom table"
 	assert_equal "$(comp tcaccel load --mode '')" "$modes"
-	assert_equal "$(comp tcaccel service '')" "reload start stop"
+	assert_equal "$(comp tcaccel service '')" "reload start stop watch"
+	assert_equal "$(comp tcaccel load --firewall '')" "bypass refuse respect"
 	run comp tcaccel --netns ''
 	assert_output --partial "$NS_ROUTER"
 	assert_equal "$(comp tcaccel load --netns "$NS_ROUTER" '')" "lo $RT_IF_CLIENT $RT_IF_SERVER"

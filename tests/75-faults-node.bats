@@ -81,7 +81,7 @@ node_state() {
 	moved_by 300 redirected
 	traffic_stop
 	assert_traffic_ok 2
-	# status drops the dead veth's config (cfg_gc_vanished); the rest is intact
+	# status drops the dead veth's config (status_ns); the rest is intact
 	run node_state
 	assert_output --regexp '^eth0:[1-4] veth-c2:[1-4] veth-c3:[1-4]$'
 	# shellcheck disable=SC2046 # the key's bytes as words

@@ -118,8 +118,8 @@ has_clsact() {
 
 # Verdicts as `bpftool prog run` prints them (unsigned): every pass is
 # TC_ACT_UNSPEC (-1: "no opinion", the next filter on the hook runs).
-TC_ACT_UNSPEC=4294967295
-TC_ACT_REDIRECT=7
+# shellcheck disable=SC2034 # the test files use them
+TC_ACT_UNSPEC=4294967295 TC_ACT_REDIRECT=7
 
 # prog_run NS IFACE IN OUT [CTX_IFINDEX]: run the program attached to IFACE
 # on frame IN with BPF_PROG_TEST_RUN inside NS (so bpf_fib_lookup sees NS's
@@ -153,6 +153,41 @@ bg() {
 	: >"$logf" # now, not when the background job gets to it
 	nsenter --net="$(netns_path "$ns")" -- "$@" >"$logf" 2>&1 &
 	export BG_PID=$!
+}
+
+# udp_count_start NS PORT: a receiver on PORT in NS (traffic.py udp-count)
+# until udp_count_stop; returns once it listens.
+udp_count_start() {
+	UDP_COUNT_LOG=$BATS_TEST_TMPDIR/udp-count.$2
+	bg "$1" "$UDP_COUNT_LOG" timeout 120 "$ROOT/tests/lib/traffic.py" udp-count "$2"
+	UDP_COUNT_PID=$BG_PID
+	wait_listen "$1" "$2" udp
+}
+
+# udp_count_stop VAR [EXPECT]: once EXPECT datagrams came (or 2 s passed:
+# what is still in flight after the sender finished arrives in
+# microseconds, or never), stop the receiver; VAR = how many it got.
+udp_count_stop() {
+	wait_until 2 bash -c "(( \$(grep -c '^[0-9]' '$UDP_COUNT_LOG') >= ${2:-1000000} ))" || true
+	kill -TERM "$UDP_COUNT_PID" 2>/dev/null || true
+	wait "$UDP_COUNT_PID" 2>/dev/null || true
+	printf -v "$1" '%s' "$(awk '$1 == "total" { print $2 }' "$UDP_COUNT_LOG")"
+	[[ -n "${!1}" ]] || { cat "$UDP_COUNT_LOG" >&2; return 1; }
+}
+
+# watch_start NS: `tcaccel watch --netns NS` in the background until
+# watch_stop (teardown calls it); returns once it watches.
+watch_start() {
+	"$TCACCEL" watch --netns "$1" >"$BATS_TEST_TMPDIR/watch.log" 2>&1 &
+	WATCH_PID=$!
+	wait_until 15 grep -q "watching netns" "$BATS_TEST_TMPDIR/watch.log"
+}
+
+watch_stop() {
+	[[ -n "${WATCH_PID:-}" ]] || return 0
+	kill "$WATCH_PID" 2>/dev/null || true
+	wait "$WATCH_PID" 2>/dev/null || true
+	WATCH_PID=""
 }
 
 # wait_listen NS PORT [tcp|udp]: poll until something listens on PORT.
@@ -192,4 +227,5 @@ tap_stop() {
 }
 
 # pcap filters for tap_start
+# shellcheck disable=SC2034 # the test files use it
 ECHO_REQUESTS='icmp[icmptype] == icmp-echo or (icmp6 and ip6[40] == 128)'

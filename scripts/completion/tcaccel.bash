@@ -3,56 +3,41 @@
 #
 # Bash completion for tcaccel (make install puts it in
 # share/bash-completion/completions/tcaccel).  Everything it offers comes
-# from the CLI's own --help texts, so it follows the CLI without edits:
+# from the CLI's own command and option table (`tcaccel help --format json`,
+# scripts/lib/cli.sh), so it follows the CLI without edits:
 #
-#   commands        the Commands: block of `tcaccel --help`
-#   options         the Usage: line of `tcaccel CMD --help`
-#   --mode values   the "load:" words of the -m line in `tcaccel --help`
-#   --format values the table|json|... alternatives in `tcaccel status --help`
+#   commands        .commands[].name
+#   options         the command's .options (long names), and --help
+#   option values   the option's .values (--mode, --format, --firewall)
 #   IFACE           `ip -o link` (of --netns NS when given)
 #   --netns NS      `ip netns list`
-#   service         start|reload|stop, then an interface
+#   service         the actions in its operands, then an interface
 
-# _tcaccel_help [CMD]: `tcaccel [CMD] --help`, remembered per shell.
-declare -gA _TCACCEL_HELP=()
-_tcaccel_help() {
-	local key=${1:-_main}
-	if [[ -z "${_TCACCEL_HELP[$key]+set}" ]]; then
-		_TCACCEL_HELP[$key]=$("${_TCACCEL_CLI:-tcaccel}" ${1:+"$1"} --help 2>/dev/null)
+# _tcaccel_table: the table, remembered per shell.
+_tcaccel_table() {
+	if [[ -z "${_TCACCEL_TABLE:-}" ]]; then
+		_TCACCEL_TABLE=$("${_TCACCEL_CLI:-tcaccel}" help --format json 2>/dev/null)
 	fi
-	printf '%s\n' "${_TCACCEL_HELP[$key]}"
+	printf '%s\n' "$_TCACCEL_TABLE"
 }
 
 _tcaccel_commands() {
-	_tcaccel_help | awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on && /^  [a-z]/ { print $1 }'
+	_tcaccel_table | jq -r '.commands[].name'
 }
 
-# Options of CMD: the --long words of its Usage: line (the main one's
-# Options: block when CMD has no help of its own).
+# Options of CMD: its long options (--help among them).
 _tcaccel_options() {
-	local h
-	h=$(_tcaccel_help "$1")
-	{
-	if [[ "$h" == "$(_tcaccel_help)" ]]; then
-		_tcaccel_option_tags | grep -oE -- '--[a-z-]+'
-	else
-		head -n1 <<<"$h" | grep -oE -- '--[a-z-]+'
-	fi
-	echo --help
-	} | awk '!seen[$0]++'
+	_tcaccel_table | jq -r --arg c "$1" '.commands[] | select(.name == $c) | .options[] | "--" + .'
 }
 
-# The tags of the main Options: block, one a line: "-F, --format FMT".
-_tcaccel_option_tags() {
-	_tcaccel_help | awk '/^Options:/ { on = 1; next } on && /^$/ { exit }
-		on && /^ +-/ { sub(/^ +/, ""); sub(/  .*/, ""); print }'
+# _tcaccel_option WORD: the table entry of option WORD (-m or --mode).
+_tcaccel_option() {
+	_tcaccel_table | jq -ce --arg o "$1" \
+		'first(.options[] | select("--" + .long == $o or (.short != "" and "-" + .short == $o)))'
 }
 
-# Options that take a value: their tag ends in an UPPERCASE word.
 _tcaccel_takes_value() {
-	_tcaccel_option_tags | tr -d ',' | awk -v o="$1" '
-		{ for (i = 1; i < NF; i++) if ($i == o && $NF ~ /^[A-Z]+$/) f = 1 }
-		END { exit !f }'
+	_tcaccel_option "$1" | jq -e '.arg != ""' >/dev/null
 }
 
 _tcaccel_ifaces() {
@@ -63,7 +48,7 @@ _tcaccel_ifaces() {
 _tcaccel() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=""
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmd="" netns="" i w
+	local cmd="" netns="" i w entry
 	local -a words=()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
@@ -76,26 +61,24 @@ _tcaccel() {
 	done
 
 	COMPREPLY=()
-	case "$prev" in
-	-n | --netns)
-		mapfile -t COMPREPLY < <(compgen -W "$(ip netns list 2>/dev/null | awk '{ print $1 }')" -- "$cur")
-		return 0
-		;;
-	-m | --mode)
-		mapfile -t COMPREPLY < <(compgen -W "$(_tcaccel_help | sed -n 's/.*--mode [A-Z]* *load: \([^(]*\).*/\1/p')" -- "$cur")
-		return 0
-		;;
-	-F | --format)
-		mapfile -t COMPREPLY < <(compgen -W "$(_tcaccel_help status | head -n1 | sed -n 's/.*--format \([a-z|]*\).*/\1/p' | tr '|' ' ')" -- "$cur")
-		return 0
-		;;
-	--obj | --conf)
-		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
-		return 0
-		;;
-	-d | --duration) return 0 ;;
-	*) ;;
-	esac
+	if [[ "$prev" == -* ]] && entry=$(_tcaccel_option "$prev" 2>/dev/null); then
+		case "$(jq -r .long <<<"$entry")" in
+		netns)
+			mapfile -t COMPREPLY < <(compgen -W "$(ip netns list 2>/dev/null | awk '{ print $1 }')" -- "$cur")
+			return 0
+			;;
+		obj | conf)
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+			;;
+		*)
+			if jq -e '.arg != ""' >/dev/null <<<"$entry"; then
+				mapfile -t COMPREPLY < <(compgen -W "$(jq -r '.values[].value' <<<"$entry")" -- "$cur")
+				return 0
+			fi
+			;;
+		esac
+	fi
 
 	if [[ -z "$cmd" ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_tcaccel_commands)" -- "$cur")
@@ -112,7 +95,8 @@ _tcaccel() {
 		;;
 	service)
 		if ((${#words[@]} == 0)); then
-			mapfile -t COMPREPLY < <(compgen -W "$(_tcaccel_help service | head -n1 | awk '{ print $4 }' | tr '|' ' ')" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "$(_tcaccel_table |
+				jq -r '.commands[] | select(.name == "service") | .operands | split(" ")[0] | split("|")[]')" -- "$cur")
 		elif ((${#words[@]} == 1)); then
 			mapfile -t COMPREPLY < <(compgen -W "$(_tcaccel_ifaces "")" -- "$cur")
 		fi

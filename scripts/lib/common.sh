@@ -11,11 +11,36 @@ TCACCEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 readonly TCACCEL_ROOT
 export TCACCEL_ROOT
 
+# The map layout the program shares with us (scripts/mkabi, from maps.h).
+abi_source() {
+	[[ -z "${TCACCEL_CFG_FIELDS+set}" ]] || return 0
+	local f=$TCACCEL_ROOT/build/abi.sh
+	[[ -r "$f" ]] || die "$f missing: run 'make' first"
+	# shellcheck source=build/abi.sh # generated at build time (make lint makes it)
+	source "$f"
+}
+
 # Where tcaccel keeps its pins: one directory per network namespace, used as
 # TC_BPF_MNT so tc's libbpf pins the maps at <root>/tc/globals/<map>.
 : "${TCACCEL_BPFFS:=/sys/fs/bpf}"
 : "${TCACCEL_TRACEFS:=/sys/kernel/tracing}"
 readonly TCACCEL_PIN_BASE="$TCACCEL_BPFFS/tcaccel"
+
+# What tcaccel calls its things (the program, its maps, its filter); the
+# libs use them.
+: "${TCACCEL_OBJ:=$TCACCEL_ROOT/build/tcaccel.bpf.o}"
+: "${TCACCEL_CONFDIR:=/etc/tcaccel}"
+# shellcheck disable=SC2034
+readonly TCACCEL_PROG=tcaccel_ingress
+# shellcheck disable=SC2034
+readonly TCACCEL_CFG_MAP=tcaccel_cfg TCACCEL_STATS_MAP=tcaccel_stats TCACCEL_PEERS_MAP=tcaccel_peers
+# Our filter's handle on the clsact ingress hook: with the preference it
+# identifies the filter `tc filter replace` replaces in place.
+readonly TCACCEL_HANDLE=${TCACCEL_HANDLE:-0x7cac}
+# jq programs too long to read inline (scripts/lib/jq/)
+TCACCEL_JQ=${BASH_SOURCE[0]%/*}/jq
+# shellcheck disable=SC2034
+readonly TCACCEL_JQ
 
 log()  { printf '%s\n' "$*" >&2; }
 info() { printf 'tcaccel: %s\n' "$*" >&2; }
@@ -54,19 +79,65 @@ tracefs_ensure() {
 	fi
 }
 
+# tcaccel's own runtime directory: the lock, the watchers' pid files.  Root's
+# alone (mode 700): no other user can plant a file or a symlink in it.
+: "${TCACCEL_RUNDIR:=/run/tcaccel}"
+
+rundir_ensure() {
+	local d=$TCACCEL_RUNDIR uid mode
+	[[ ! -L "$d" ]] || die "$d is a symbolic link: remove it (rm $d) and run again"
+	if [[ ! -d "$d" ]]; then
+		(umask 077 && mkdir -p "$d") || die "cannot create $d"
+	fi
+	read -r uid mode < <(stat -c '%u %a' "$d")
+	if [[ "$uid" != 0 ]] || ((8#$mode & 8#077)); then
+		die "$d belongs to uid $uid with mode $mode: it must be root's alone (rm -rf $d, then run again)"
+	fi
+}
+
 # Serialise state changes: two shells running `load` at once must not race
 # for stats slots, clsact or pins.  Held until the process exits.  One lock
 # per bpffs instance (its device number), since that is what the pins share:
-# a test run with its own private bpffs does not wait for the host's.
+# a test run with its own private bpffs does not wait for the host's.  The
+# file is opened for appending (never truncated) inside $TCACCEL_RUNDIR, and
+# never through a symlink.
 tcaccel_lock() {
-	local f=${TCACCEL_LOCK:-/run/lock/tcaccel.$(stat -c %d "$TCACCEL_BPFFS").lock}
-	mkdir -p "${f%/*}"
-	exec {TCACCEL_LOCK_FD}>"$f"
+	local f=${TCACCEL_LOCK:-}
+	if [[ -z "$f" ]]; then
+		rundir_ensure
+		f=$TCACCEL_RUNDIR/lock.$(stat -c %d "$TCACCEL_BPFFS")
+	fi
+	[[ ! -L "$f" ]] || die "$f is a symbolic link: tcaccel will not open it (rm $f)"
+	exec {TCACCEL_LOCK_FD}>>"$f"
 	flock -w 30 "$TCACCEL_LOCK_FD" ||
 		die "another tcaccel command has held $f for 30 s; is one stuck?"
 }
 
+# --- names from the command line -----------------------------------------------
+#
+# Names end up in paths (pins under $TCACCEL_PIN_BASE/ns/NAME, removed with
+# rm -rf), in tc batch lines and in jq programs: only plain names pass.
+
+# A network namespace name: a file name in /run/netns, no '/', not '.'/'..'.
+is_netns_name() { [[ "$1" =~ ^[A-Za-z0-9_][A-Za-z0-9_.+=@-]{0,254}$ ]]; }
+
+# An interface name as the kernel takes it (dev_valid_name: at most 15
+# bytes, no '/', ':' or white space, not '.'/'..'), from the characters
+# real names use.
+is_ifname() { [[ "$1" =~ ^[A-Za-z0-9_.+=@-]{1,15}$ && "$1" != . && "$1" != .. ]]; }
+
+check_netns_name() {
+	[[ -z "$1" ]] || is_netns_name "$1" ||
+		die "'$1' is not a network namespace name (letters, digits, '_', '.', '-'; no '/')"
+}
+
+check_ifname() {
+	is_ifname "$1" || die "'$1' is not an interface name (at most 15 of letters, digits, '_', '.', '-', '@', '+', '='; no '/')"
+}
+
 # --- network namespaces ------------------------------------------------------
+
+ns_label() { printf '%s' "${1:-(host)}"; }
 #
 # `ip netns exec` and `tc -n` unshare the mount namespace and remount /sys,
 # so pins they make land in a private bpffs nobody else sees.  nsenter
@@ -76,6 +147,12 @@ netns_path() { printf '/run/netns/%s' "$1"; }
 
 netns_exists() {
 	[[ -n "$1" && -e "$(netns_path "$1")" ]]
+}
+
+# check_netns NS: fail unless NS ("" = this one) exists.
+check_netns() {
+	[[ -z "$1" ]] || netns_exists "$1" ||
+		die "network namespace '$1' not found (ip netns list shows the ones that exist)"
 }
 
 # in_ns NS CMD...: run CMD in netns NS ("" = the current one).
@@ -91,6 +168,7 @@ in_ns() {
 
 # The bpffs directory tcaccel uses as TC_BPF_MNT for netns NS.
 pin_root() {
+	check_netns_name "$1"
 	if [[ -n "$1" ]]; then
 		printf '%s/ns/%s' "$TCACCEL_PIN_BASE" "$1"
 	else
@@ -107,24 +185,26 @@ dev_ifindex() {
 
 # --- bytes for bpftool --------------------------------------------------------
 
-# u32_hex N: little-endian bytes of a u32 as bpftool "hex" arguments.
-u32_hex() {
-	local n=$1
-	printf '%02x %02x %02x %02x' $((n & 255)) $(((n >> 8) & 255)) \
-		$(((n >> 16) & 255)) $(((n >> 24) & 255))
-}
-
-# le32 VAR N: like u32_hex, into variable VAR (no subshell: for loops).
+# le32 VAR N: the little-endian bytes of the u32 N as bpftool "hex"
+# arguments ("2a 00 00 00"), into variable VAR (no subshell: for loops).
 le32() {
 	printf -v "$1" '%02x %02x %02x %02x' $(($2 & 255)) $((($2 >> 8) & 255)) \
 		$((($2 >> 16) & 255)) $((($2 >> 24) & 255))
 }
 
+# u32_hex N: the same on stdout.
+u32_hex() {
+	local h
+	le32 h "$1"
+	printf '%s' "$h"
+}
+
 # zero_hex N: N zero bytes.
 zero_hex() {
-	local i out=()
-	for ((i = 0; i < $1; i++)); do out+=(00); done
-	printf '%s' "${out[*]}"
+	local i
+	local -a zeros=()
+	for ((i = 0; i < $1; i++)); do zeros+=(00); done
+	printf '%s' "${zeros[*]}"
 }
 
 # --- polling (not sleeping) ---------------------------------------------------

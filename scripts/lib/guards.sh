@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # TCACCEL_PIN_BASE, warn, die, ns_label come from scripts/tcaccel and common.sh
 #
 # scripts/lib/guards.sh - load-time warnings about configurations the fast
-# path cannot honour exactly.  Sourced by scripts/tcaccel.
+# path cannot honour exactly, and refusals of pin directories someone else
+# controls.  Sourced.
+
+[[ -n "${TCACCEL_GUARDS_SH:-}" ]] && return 0
+readonly TCACCEL_GUARDS_SH=1
+
+# shellcheck source=scripts/lib/common.sh
+source "${BASH_SOURCE[0]%/*}/common.sh"
 
 # route_mtu_check NS: warn about IPv4 routes that carry an MTU without
 # `lock`.  ip_forward() honours a route's MTU (ip_dst_mtu_maybe_forward());

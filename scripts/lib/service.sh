@@ -3,8 +3,7 @@
 #
 # scripts/lib/service.sh - `tcaccel service start|reload|stop INSTANCE`:
 # what the systemd template unit tcaccel@.service runs (systemd/), usable
-# by hand on hosts without systemd.  Sourced by scripts/tcaccel, which
-# provides cmd_load/cmd_unload.
+# by hand on hosts without systemd.  Sourced.
 #
 # INSTANCE is the interface name unless the config says IFACE=.  The config
 # (default /etc/tcaccel/INSTANCE.conf, absent = defaults) holds KEY=VALUE
@@ -24,22 +23,19 @@
 # start and reload are the same idempotent load (tc filter replace: the
 # program is swapped in place, counters kept); stop is unload.
 
-: "${TCACCEL_CONFDIR:=/etc/tcaccel}"
+# OPT and ARGS come from cli_parse (cli.sh).
+# shellcheck disable=SC2154
+[[ -n "${TCACCEL_SERVICE_SH:-}" ]] && return 0
+readonly TCACCEL_SERVICE_SH=1
+
+# shellcheck source=scripts/lib/common.sh
+source "${BASH_SOURCE[0]%/*}/common.sh"
+# shellcheck source=/dev/null # checked on its own (scripts/lint)
+source "${BASH_SOURCE[0]%/*}/cli.sh"
+# shellcheck source=/dev/null # checked on its own (scripts/lint)
+source "${BASH_SOURCE[0]%/*}/load.sh"
+
 readonly -a SERVICE_KEYS=(IFACE NETNS MODE FIREWALL FORCE DEBUG WAIT)
-
-usage_service() {
-	cat <<EOF
-Usage: tcaccel service start|reload|stop INSTANCE [--conf FILE]
-
-What the systemd unit tcaccel@INSTANCE.service runs.  Reads FILE (default
-$TCACCEL_CONFDIR/INSTANCE.conf; a missing file means the defaults) with
-KEY=VALUE lines: IFACE (default INSTANCE), NETNS, MODE, FIREWALL, FORCE=0|1,
-DEBUG=0|1,
-WAIT (seconds, default 60).  start/reload wait until the netns and the device
-exist and the device is up, then load (idempotent: the program is replaced in
-place, counters kept); stop unloads.
-EOF
-}
 
 # service_conf FILE: parse FILE into SVC_<KEY> variables; unknown keys and
 # malformed lines are errors that name the line.
@@ -73,37 +69,35 @@ service_dev_up() {
 }
 
 cmd_service() {
-	local action=${1:-} instance="" conf=""
-	(($#)) && shift
+	cli_parse service "$@"
+	local action=${ARGS[0]:-} instance=${ARGS[1]:-} conf=${OPT[conf]:-}
 	case "$action" in
-	-h | --help | help) usage_service; exit 0 ;;
-	"") usage_service >&2; exit 2 ;;
-	start | reload | stop) ;;
-	*) die "service: unknown action '$action' (start, reload or stop)" ;;
+	"") cli_usage service >&2; exit 2 ;;
+	start | reload | stop | watch) ;;
+	*) die "service: unknown action '$action' (start, reload, stop or watch)" ;;
 	esac
-	while (($#)); do
-		case "$1" in
-		--conf) conf=${2:?--conf needs a file}; shift ;;
-		-h | --help) usage_service; exit 0 ;;
-		-*) die "unknown option '$1' (see: tcaccel service --help)" ;;
-		*)
-			[[ -z "$instance" ]] || die "one instance at a time (got '$instance' and '$1')"
-			instance=$1
-			;;
-		esac
-		shift
-	done
+	((${#ARGS[@]} <= 2)) || die "one instance at a time (got: ${ARGS[*]:1})"
 	[[ -n "$instance" ]] || die "which instance? e.g. tcaccel service $action eth0"
-	[[ "$instance" =~ ^[A-Za-z0-9_.:@-]+$ ]] || die "instance '$instance': not an interface name"
+	is_ifname "$instance" || die "instance '$instance': not an interface name"
 
 	local SVC_IFACE=$instance SVC_NETNS="" SVC_MODE="" SVC_FIREWALL="" SVC_FORCE=0 SVC_DEBUG=0 SVC_WAIT=60
 	service_conf "${conf:-$TCACCEL_CONFDIR/$instance.conf}"
 	[[ "$SVC_WAIT" =~ ^[0-9]+$ ]] || die "WAIT='$SVC_WAIT': whole seconds"
+	check_ifname "$SVC_IFACE"
+	check_netns_name "$SVC_NETNS"
 	local -a opts=()
 	[[ -n "$SVC_NETNS" ]] && opts+=(--netns "$SVC_NETNS")
 
 	if [[ "$action" == stop ]]; then
 		cmd_unload "$SVC_IFACE" "${opts[@]}"
+		return
+	fi
+	if [[ "$action" == watch ]]; then
+		if [[ -n "$SVC_NETNS" ]] && ! netns_exists "$SVC_NETNS"; then
+			info "waiting up to ${SVC_WAIT}s for netns $SVC_NETNS"
+			wait_until "$SVC_WAIT" netns_exists "$SVC_NETNS" || die "netns $SVC_NETNS does not exist after ${SVC_WAIT}s"
+		fi
+		cmd_watch "${opts[@]}"
 		return
 	fi
 	[[ -n "$SVC_MODE" ]] && opts+=(--mode "$SVC_MODE")

@@ -19,7 +19,7 @@
 readonly TCACCEL_SOCKMAP_SH=1
 
 # shellcheck source=scripts/lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "${BASH_SOURCE[0]%/*}/common.sh"
 
 readonly SOCK_PIN_DIR="$TCACCEL_PIN_BASE/sockmap"
 readonly SOCK_PROG_OPS=tcaccel_sockops

@@ -175,7 +175,7 @@ class Runner:
             raise RuntimeError("bpftool batch: unreadable output (%s): %s"
                                % (e, proc.stderr.decode(errors="replace"))) from e
 
-        k, before, first = 0, None, None
+        k, before, first, last = 0, None, None, None
         for step in plan:
             if step is None:
                 if k + len(slots) > len(outputs):
