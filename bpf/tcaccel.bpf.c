@@ -102,7 +102,9 @@ int tcaccel_ingress(struct __sk_buff *skb)
 	 */
 	switch (reason) {
 	case TCACCEL_REDIRECT:
-		verdict = bpf_redirect(fib.ifindex, 0);
+		/* the neighbour layer, once a second per next hop: fib.h */
+		verdict = tcaccel_nh_due(&fib) ? tcaccel_redirect_neigh(&fib)
+					       : bpf_redirect(fib.ifindex, 0);
 		break;
 	case TCACCEL_PEER:
 		verdict = bpf_redirect_peer(fib.ifindex, 0);

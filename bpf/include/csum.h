@@ -46,10 +46,24 @@ static __always_inline void ipv4_decrease_ttl(struct iphdr *iph)
 	iph->ttl--;
 }
 
-/* IPv6 has no header checksum: just the hop limit. */
-static __always_inline void ipv6_decrease_hop_limit(struct ipv6hdr *ip6h)
+/*
+ * IPv6 has no header checksum, but a packet that arrived with
+ * CHECKSUM_COMPLETE carries skb->csum, the one's-complement sum of
+ * everything after the Ethernet header, and it covers the hop limit: the
+ * receiver (a veth's peer keeps ip_summed) would find it wrong and fall
+ * back to a software checksum, or log "hw csum failure" when the sum came
+ * from hardware.  ip6_forward() avoids it by dropping COMPLETE
+ * (skb_forward_csum()); a BPF program cannot, so add the change:
+ * bpf_csum_update() does nothing when ip_summed is not COMPLETE.  (IPv4's
+ * TTL and header checksum change together and leave the sum as it was.)
+ */
+static __always_inline void ipv6_decrease_hop_limit(struct __sk_buff *skb, struct ipv6hdr *ip6h)
 {
+	__u16 *w = (__u16 *)&ip6h->nexthdr;	/* next header and hop limit */
+	__u16 old = *w;
+
 	ip6h->hop_limit--;
+	bpf_csum_update(skb, (__u32)(__u16)~old + (__u32)*w);
 }
 
 #endif /* TCACCEL_CSUM_H */

@@ -11,8 +11,10 @@
  *     route MTU, a learnt path MTU, IPv6's per-device mtu6 - and answers
  *     FRAG_NEEDED when it does not fit.  (With tot_len = 0 it only checks
  *     the skb against the egress device's MTU, plus 18 bytes of slack.)
- *   - tot_len = 0 for a GSO packet: its length is the whole super-packet,
- *     which would always fail; tcaccel_fib_post() checks its segments.
+ *   - tot_len = the length of one segment's IP packet for a GSO packet
+ *     (its own length is the whole super-packet, which would always fail):
+ *     ip_forward() checks every segment against the same MTU
+ *     (skb_gso_validate_network_len()); see tcaccel_gso_seglen().
  * Not visible to BPF: an IPv4 route MTU that is not locked (`ip route ...
  * mtu N` without `lock`), which ip_forward() honours but the FIB helper
  * does not; such routes need `mtu lock N` to be honoured on the fast path.
@@ -23,6 +25,51 @@
 #include "common.h"
 #include "maps.h"
 #include "reasons.h"
+
+/* Not in every UAPI header set (6.10): the lookup takes fib->mark. */
+#ifndef BPF_FIB_LOOKUP_MARK
+#define BPF_FIB_LOOKUP_MARK (1U << 5)
+#endif
+
+/*
+ * skb->mark into the query.  Kernels from 6.10 have `__u32 mark` where the
+ * output smac[0..3] is (a union); older UAPI headers lack the field name,
+ * so write it there.  Only with BPF_FIB_LOOKUP_MARK, which only kernels that
+ * read it accept.
+ */
+static __always_inline void tcaccel_fib_set_mark(struct bpf_fib_lookup *fib, __u32 mark)
+{
+	__builtin_memcpy(fib->smac, &mark, sizeof(mark));
+}
+
+/*
+ * The IP length of one segment of a GSO packet, as ip_forward() checks it
+ * (skb_gso_network_seglen(): network + transport header + gso_size): TCP
+ * with its own header length, UDP (UDP_SEGMENT) with 8.  For any other
+ * protocol (tunnels: GRE, IPIP) the transport header is not known here;
+ * the value is then a lower bound, and tcaccel_fib_post()'s
+ * bpf_check_mtu(BPF_MTU_CHK_SEGS) checks the exact segments against the
+ * device MTU (a route MTU below it is then not seen: documented).  So is a
+ * UDP tunnel's (VXLAN) GSO packet in transit.
+ * @l4: the transport header (bounds-checked here), @l3_hdr: the IP header
+ * length.
+ */
+static __always_inline __u32 tcaccel_gso_seglen(const struct __sk_buff *skb, const void *l4,
+						const void *data_end, __u8 proto, __u32 l3_hdr)
+{
+	__u32 l4_hdr = 0;
+
+	if (proto == IPPROTO_TCP) {
+		const __u8 *t = l4;
+
+		if ((const void *)(t + 13) > data_end)
+			return l3_hdr + skb->gso_size;
+		l4_hdr = (t[12] >> 4) * 4;
+	} else if (proto == IPPROTO_UDP) {
+		l4_hdr = 8;
+	}
+	return l3_hdr + l4_hdr + skb->gso_size;
+}
 
 static __always_inline __u32 tcaccel_fib_reason(long rc)
 {
@@ -63,12 +110,13 @@ static __always_inline __u32 tcaccel_fib_post(struct __sk_buff *skb,
 	if (ttl <= 1)
 		return TCACCEL_TTL_EXCEEDED;
 	/*
-	 * A GSO packet passed the FIB's is_skb_forwardable(), which lets any
-	 * GSO packet through; ip_forward()/ip6_forward() check every segment
-	 * against the egress MTU (skb_gso_validate_network_len()), so a packet
-	 * GRO built from 9000-byte frames does not leave through a 1500-byte
-	 * link.  bpf_check_mtu() with BPF_MTU_CHK_SEGS makes that same check.
-	 * (Plain packets were checked by the FIB itself: see tot_len above.)
+	 * A GSO packet's segments were checked by the FIB against the route's
+	 * MTU with tot_len = their length (tcaccel_gso_seglen()); that length
+	 * is exact for TCP and UDP only.  bpf_check_mtu() with
+	 * BPF_MTU_CHK_SEGS runs the kernel's own skb_gso_validate_network_len()
+	 * against the egress device's MTU, exact for every GSO type (tunnels
+	 * included), so a packet GRO built from 9000-byte frames never leaves
+	 * through a 1500-byte link.  (Plain packets: the FIB alone, tot_len.)
 	 */
 	if (skb->gso_size) {
 		__u32 mtu = 0;
@@ -99,8 +147,8 @@ static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
 }
 
 /*
- * Look the packet up (@fib's query fields are filled) and decide how it
- * leaves, per @mode:
+ * Look the packet up (@fib's query fields are filled; @flags: extra
+ * BPF_FIB_LOOKUP_* flags, the mark) and decide how it leaves, per @mode:
  *   REDIRECT  SUCCESS -> REDIRECT
  *   PEER      SUCCESS -> PEER when the egress is peer-capable, else REDIRECT
  *   NEIGH     lookup with SKIP_NEIGH -> NEIGH (the neighbour need not exist)
@@ -117,13 +165,15 @@ static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
  * get their segments checked in tcaccel_fib_post() on every path.
  */
 static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
-						 __u32 mode, __u32 l3_len, __u8 ttl)
+						 __u32 mode, __u32 flags, __u32 l3_len, __u8 ttl)
 {
 	bool neigh = mode == TCACCEL_MODE_NEIGH;
 	__u32 reason;
 	long rc;
 
-	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), neigh ? BPF_FIB_LOOKUP_SKIP_NEIGH : 0);
+	if (neigh)
+		flags |= BPF_FIB_LOOKUP_SKIP_NEIGH;
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), flags);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH && mode == TCACCEL_MODE_AUTO) {
 		neigh = true;
 		rc = BPF_FIB_LKUP_RET_SUCCESS;
@@ -140,6 +190,61 @@ static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct b
 	    tcaccel_peer_capable(fib->ifindex))
 		return TCACCEL_PEER;
 	return TCACCEL_REDIRECT;
+}
+
+/*
+ * The plain-redirect path writes the MACs from the neighbour entry the FIB
+ * found and hands the packet to the device: the neighbour layer never sees
+ * it, so its state machine never runs for that next hop.  The kernel's own
+ * forwarding goes through neigh_output() for every packet, which moves a
+ * STALE entry to DELAY and then PROBE (unicast ARP/ND to the cached MAC),
+ * and to FAILED when nobody answers - so a neighbour whose MAC changed is
+ * found again.  Without it a STALE entry would be used forever.  So once a
+ * second per (egress, next hop), the packet leaves through the neighbour
+ * layer instead (bpf_redirect_neigh(): same device, same queue, the same
+ * MACs as long as the entry is valid): the state machine runs as it would
+ * for the kernel's forwarding, at a lower rate.  Returns true when this
+ * packet is the one.  (PEER needs none of it: a packet redirected to the
+ * peer keeps the pkt_type of its arrival, so the container's stack never
+ * looks at its destination MAC.)
+ */
+#define TCACCEL_NH_REVALIDATE_NS 1000000000ULL
+
+static __always_inline bool tcaccel_nh_due(const struct bpf_fib_lookup *fib)
+{
+	struct tcaccel_nh_key key = { .ifindex = fib->ifindex, .family = fib->family };
+	__u64 now = bpf_ktime_get_ns(), *last;
+
+	if (fib->family == AF_INET)
+		key.addr[0] = fib->ipv4_dst;
+	else
+		__builtin_memcpy(key.addr, fib->ipv6_dst, sizeof(key.addr));
+	last = bpf_map_lookup_elem(&tcaccel_nh, &key);
+	if (last && now - *last < TCACCEL_NH_REVALIDATE_NS)
+		return false;
+	bpf_map_update_elem(&tcaccel_nh, &key, &now, BPF_ANY);
+	return true;
+}
+
+/*
+ * The IPsec policy guard: could one of the netns's xfrm policies (fwd or
+ * out) match a packet from @src to @dst (@len bytes of address)?  Their
+ * selectors' source and destination prefixes are in two LPM tries (maps.h);
+ * both must match for the stack to get the packet - a superset of what the
+ * policies themselves match, which is what it must be.  bpf_fib_lookup()
+ * knows nothing of xfrm, and redirect skips the policy checks
+ * (xfrm4_policy_check() in ip_forward(), xfrm_lookup() on output).
+ */
+static __always_inline bool tcaccel_xfrm_match(__u32 family, const void *src, const void *dst,
+					       __u32 len)
+{
+	struct tcaccel_prefix k = { .prefixlen = 32 + len * 8, .family = bpf_htonl(family) };
+
+	__builtin_memcpy(k.addr, src, len);
+	if (!bpf_map_lookup_elem(&tcaccel_xfrm_src, &k))
+		return false;
+	__builtin_memcpy(k.addr, dst, len);
+	return bpf_map_lookup_elem(&tcaccel_xfrm_dst, &k) != NULL;
 }
 
 static __always_inline bool tcaccel_is_forward(__u32 reason)

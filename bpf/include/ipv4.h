@@ -76,7 +76,7 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
-	__u32 tot_len, reason, gate;
+	__u32 tot_len, reason, gate, flags = 0;
 
 	if ((void *)(iph + 1) > data_end)
 		return TCACCEL_TRUNCATED;
@@ -102,18 +102,36 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	    ipv4_is_zeronet(iph->daddr) || ipv4_is_loopback(iph->daddr))
 		return TCACCEL_MARTIAN;
 
+	/*
+	 * Policy routing by mark (ip rule fwmark): the lookup must see the
+	 * mark where the netns has such rules.  Kernels before 6.10 cannot
+	 * look up by mark: a marked packet goes to the stack there.  (Marks
+	 * netfilter would set in PREROUTING never exist here: `load` refuses
+	 * to accelerate a netns whose rules feed fwmark routing.)
+	 */
+	if (unlikely(skb->mark) && (cfg->flags & TCACCEL_F_MARK_RULES)) {
+		if (!(cfg->flags & TCACCEL_F_FIB_MARK))
+			return TCACCEL_POLICY_MARK;
+		flags |= BPF_FIB_LOOKUP_MARK;
+		tcaccel_fib_set_mark(fib, skb->mark);
+	}
 	fib->family = AF_INET;
 	fib->tos = iph->tos;
 	fib->l4_protocol = iph->protocol;
-	fib->tot_len = skb->gso_size ? 0 : tot_len;	/* see fib.h */
+	/* see fib.h: tot_len */
+	fib->tot_len = skb->gso_size ? tcaccel_gso_seglen(skb, iph + 1, data_end, iph->protocol,
+							  sizeof(*iph)) : tot_len;
 	fib->ipv4_src = iph->saddr;
 	fib->ipv4_dst = iph->daddr;
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(iph + 1, data_end, iph->protocol, fib);
 
-	reason = tcaccel_fib_forward(skb, fib, cfg->mode, tot_len, iph->ttl);
+	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, tot_len, iph->ttl);
 	if (!tcaccel_is_forward(reason))
 		return reason;
+	if ((cfg->flags & TCACCEL_F_XFRM) &&
+	    tcaccel_xfrm_match(AF_INET, &iph->saddr, &iph->daddr, sizeof(iph->daddr)))
+		return TCACCEL_XFRM_POLICY;
 	/* The source, as fib_validate_source() sees it (rp_filter, own address). */
 	gate = tcaccel_ipv4_src_check(skb, iph, cfg->flags);
 	if (gate != TCACCEL_GO_ON)

@@ -70,7 +70,7 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6h = (void *)(eth + 1);
-	__u32 l3_len, reason;
+	__u32 l3_len, reason, flags = 0;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return TCACCEL_TRUNCATED;
@@ -91,18 +91,38 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 	    ipv6_is_linklocal(&ip6h->daddr))
 		return TCACCEL_MARTIAN;
 
+	/* As for IPv4 (ipv4.h): fwmark rules. */
+	if (unlikely(skb->mark) && (cfg->flags & TCACCEL_F_MARK_RULES)) {
+		if (!(cfg->flags & TCACCEL_F_FIB_MARK))
+			return TCACCEL_POLICY_MARK;
+		flags |= BPF_FIB_LOOKUP_MARK;
+		tcaccel_fib_set_mark(fib, skb->mark);
+	}
 	fib->family = AF_INET6;
 	fib->flowinfo = *(__be32 *)ip6h & bpf_htonl(0x0fffffff);
 	fib->l4_protocol = ip6h->nexthdr;
-	fib->tot_len = skb->gso_size ? 0 : l3_len;	/* see fib.h */
+	/* see fib.h: tot_len */
+	fib->tot_len = skb->gso_size ? tcaccel_gso_seglen(skb, ip6h + 1, data_end, ip6h->nexthdr,
+							  sizeof(*ip6h)) : l3_len;
 	__builtin_memcpy(fib->ipv6_src, &ip6h->saddr, sizeof(fib->ipv6_src));
 	__builtin_memcpy(fib->ipv6_dst, &ip6h->daddr, sizeof(fib->ipv6_dst));
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(ip6h + 1, data_end, ip6h->nexthdr, fib);
 
-	reason = tcaccel_fib_forward(skb, fib, cfg->mode, l3_len, ip6h->hop_limit);
+	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, l3_len, ip6h->hop_limit);
 	if (!tcaccel_is_forward(reason))
 		return reason;
+	/*
+	 * ip6_forward() forwards only when net.ipv6.conf.all.forwarding is on
+	 * (or, from 6.17, the ingress device has force_forwarding), while the
+	 * FIB helper checks the ingress device's own forwarding flag: `load`
+	 * reads what the kernel reads.
+	 */
+	if (cfg->flags & TCACCEL_F_NO_FWD6)
+		return TCACCEL_FIB_FWD_DISABLED;
+	if ((cfg->flags & TCACCEL_F_XFRM) &&
+	    tcaccel_xfrm_match(AF_INET6, &ip6h->saddr, &ip6h->daddr, sizeof(ip6h->daddr)))
+		return TCACCEL_XFRM_POLICY;
 	if (cfg->flags & TCACCEL_F_CT_GATE) {
 		struct bpf_sock_tuple tuple = {};
 		__u32 gate;
@@ -119,7 +139,7 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 			return gate;
 	}
 
-	ipv6_decrease_hop_limit(ip6h);
+	ipv6_decrease_hop_limit(skb, ip6h);
 	if (reason != TCACCEL_NEIGH)
 		tcaccel_l2_rewrite(eth, fib);
 	return reason;

@@ -54,7 +54,9 @@
 	X(CT_MISS,          "firewall gate: no conntrack entry yet, the rules decide")          \
 	X(CT_NOT_ESTABLISHED, "firewall gate: entry unconfirmed or no reply seen yet")        \
 	X(CT_NAT,           "firewall gate: NATed flow, only the stack can rewrite it") \
-	X(PADDED,           "frame longer than its IP packet (padding, trailer): the stack trims it")
+	X(PADDED,           "frame longer than its IP packet (padding, trailer): the stack trims it") \
+	X(XFRM_POLICY,      "an IPsec policy's selectors could match: the stack applies it")   \
+	X(POLICY_MARK,      "marked packet, fwmark ip rules, and this kernel's FIB lookup ignores marks")
 
 #define TCACCEL_REASON_ENUM(name, desc) TCACCEL_##name,
 enum tcaccel_reason {

@@ -9,6 +9,10 @@ Standard library only, so the tests need nothing beyond python3.
   pkt.py arp [options] > frame.bin      ARP request
   pkt.py lldp|raw ...   > frame.bin      see below
   pkt.py ctx IFINDEX   > ctx.bin        struct __sk_buff for ctx_in
+  pkt.py vxlan SMAC DMAC SRC DST VNI INNER > frame.bin
+                                        INNER (a frame file) in VXLAN over
+                                        IPv4/UDP to port 4789, the UDP
+                                        checksum valid (the receiver checks it)
   pkt.py check-fwd IN OUT SMAC DMAC     OUT is IN forwarded: MACs from the
                                         FIB, TTL/hop limit - 1, IPv4 header
                                         checksum valid, nothing else changed
@@ -172,7 +176,26 @@ def check_fwd(inp, out, smac, dmac):
     return errs
 
 
+def vxlan(smac, dmac, src, dst, vni, inner):
+    """INNER in VXLAN (RFC 7348) over IPv4/UDP, with a valid UDP checksum."""
+    s, d = socket.inet_aton(src), socket.inet_aton(dst)
+    body = struct.pack("!II", 0x08000000, vni << 8) + inner
+    ulen = 8 + len(body)
+    pseudo = s + d + struct.pack("!BBH", 0, 17, ulen)
+    udp = struct.pack("!HHHH", 49152, 4789, ulen, 0) + body
+    c = csum(pseudo + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0x4242, 0x4000, 64, 17, 0, s, d)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return mac(dmac) + mac(smac) + struct.pack("!H", 0x0800) + ip + udp
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "vxlan":
+        _, _, smac, dmac, src, dst, vni, fin = sys.argv
+        with open(fin, "rb") as f:
+            sys.stdout.buffer.write(vxlan(smac, dmac, src, dst, int(vni), f.read()))
+        return 0
     if len(sys.argv) > 1 and sys.argv[1] == "ctx":
         sys.stdout.buffer.write(ctx(int(sys.argv[2])))
         return 0
