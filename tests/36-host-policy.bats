@@ -123,10 +123,10 @@ our_pref() {
 	watch_start "$NS_ROUTER"
 	assert_equal "before: $(udp_through "$NS_SERVER" "$SERVER_IP4" 7001 20)" "before: 20"
 	in_ns "$NS_ROUTER" ip xfrm policy add src 198.18.1.0/24 dst 198.18.2.0/24 dir fwd action block
-	wait_until 10 bash -c "[[ \$('$TCACCEL' status '$RT_IF_CLIENT' --netns '$NS_ROUTER' -F json | jq '.[0].counters.XFRM_POLICY.packets') -gt 0 ]] || { nsenter --net='$(netns_path "$NS_CLIENT")' ping -c 1 -W 0.2 '$SERVER_IP4' >/dev/null; false; }"
+	wait_until 20 bash -c "[[ \$('$TCACCEL' status '$RT_IF_CLIENT' --netns '$NS_ROUTER' -F json | jq '.[0].counters.XFRM_POLICY.packets') -gt 0 ]] || { nsenter --net='$(netns_path "$NS_CLIENT")' ping -c 1 -W 0.2 '$SERVER_IP4' >/dev/null; false; }"
 	assert_equal "blocked: $(udp_through "$NS_SERVER" "$SERVER_IP4" 7001 20)" "blocked: 0"
 	in_ns "$NS_ROUTER" ip xfrm policy flush
-	wait_until 10 bash -c "nsenter --net='$(netns_path "$NS_CLIENT")' ping -c 1 -W 0.2 '$SERVER_IP4' >/dev/null"
+	wait_until 20 bash -c "nsenter --net='$(netns_path "$NS_CLIENT")' ping -c 1 -W 0.2 '$SERVER_IP4' >/dev/null"
 	local f0
 	f0=$(forwarded "$NS_ROUTER" "$RT_IF_CLIENT")
 	assert_equal "after: $(udp_through "$NS_SERVER" "$SERVER_IP4" 7001 20)" "after: 20"

@@ -40,7 +40,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	c1=$(ifindex "$NS_NODE" veth-c1)
 	[[ " $(peers) " == *" $c1 "* ]]
 	in_ns "$NS_NODE" tc qdisc add dev veth-c1 root tbf rate 100mbit burst 64k latency 100ms
-	wait_until 10 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' != *' $c1 '* ]]"
+	wait_until 20 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' != *' $c1 '* ]]"
 	# What the kernel does without tcaccel: every packet to c1 through the tbf.
 	run in_ns "$NS_LAN" ping -c 5 -i 0.1 -W 1 "$(ct_ip4 1)"
 	assert_success
@@ -50,7 +50,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	tap_stop sent
 	assert_equal "through veth-c1's transmit: $sent" "through veth-c1's transmit: 3"
 	in_ns "$NS_NODE" tc qdisc del dev veth-c1 root
-	wait_until 10 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' == *' $c1 '* ]]"
+	wait_until 20 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' == *' $c1 '* ]]"
 	local p0
 	p0=$(counter "$NS_NODE" eth0 PEER)
 	in_ns "$NS_LAN" ping -c 3 -i 0.1 -W 1 -q "$(ct_ip4 1)" >/dev/null
@@ -65,7 +65,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	[[ -n "$(our_prog "$NS_NODE" veth-c2)" ]]
 	in_ns "$NS_NODE" ip link add br-late type bridge
 	in_ns "$NS_NODE" ip link set veth-c2 master br-late
-	wait_until 10 test -z "$(our_prog "$NS_NODE" veth-c2)"
+	wait_until 20 test -z "$(our_prog "$NS_NODE" veth-c2)"
 	[[ " $(peers) " != *" $c2 "* ]]
 	grep -q "veth-c2 (netns $NS_NODE) is now a port of br-late" "$BATS_TEST_TMPDIR/watch.log"
 	run "$TCACCEL" status veth-c2 --netns "$NS_NODE" -F json
@@ -82,7 +82,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	away=$(lab_ns away)
 	ip netns add "$away"
 	in_ns "$NS_NODE" ip link set veth-c3 netns "$away"
-	wait_until 10 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' != *' $c3 '* ]]"
-	wait_until 10 bash -c "! bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_cfg' | jq -e 'any(.[]; .formatted.key == $c3)' >/dev/null"
+	wait_until 20 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' != *' $c3 '* ]]"
+	wait_until 20 bash -c "! bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_cfg' | jq -e 'any(.[]; .formatted.key == $c3)' >/dev/null"
 	ip netns del "$away" # (the last test: c3 stays without its veth)
 }

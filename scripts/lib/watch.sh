@@ -36,24 +36,28 @@ source "${BASH_SOURCE[0]%/*}/policy.sh"
 
 : "${TCACCEL_WATCH_PERIOD:=5}"
 
-# watch_refresh NS: one pass over what may have changed; prints what it did.
+# watch_refresh NS: one pass over what may have changed; says what it did.
 watch_refresh() {
-	local ns=$1 links
+	local ns=$1 links attached
 	[[ -e "$(cfg_map "$ns")" ]] || return 0
+	links=$(in_ns "$ns" ip -j link show 2>/dev/null) || return 0
+	attached=$(attached_ifaces "$ns")
 	# Devices that became a bridge or bond port: unloaded (their config
 	# goes too), as load would refuse them.
-	links=$(in_ns "$ns" ip -j link show 2>/dev/null) || return 0
-	local -a ports=()
-	local name master
+	local -a ports=() devs=()
+	local name master kind pref
 	while read -r name master; do
 		[[ -n "$name" ]] || continue
 		ports+=("$name")
 		warn "$name (netns $(ns_label "$ns")) is now a port of $master: no longer accelerated (load on $master)"
-	done < <(attached_ifaces "$ns" | awk '{ print $2 }' |
+	done < <(awk '{ print $2 }' <<<"$attached" |
 		jq -Rr --argjson links "$links" '. as $n | $links[] | select(.ifname == $n and .master != null) | "\(.ifname) \(.master)"')
-	((${#ports[@]} == 0)) || unload_devs "$ns" "${ports[@]}" >/dev/null 2>&1
+	if ((${#ports[@]})); then
+		unload_devs "$ns" "${ports[@]}" >/dev/null 2>&1
+		attached=$(attached_ifaces "$ns")
+	fi
 	# Devices gone or moved away took their filter along: their config goes.
-	cfg_gc "$ns"
+	cfg_gc "$ns" "$attached"
 	peers_refresh "$ns"
 	if (($(xfrm_refresh "$ns") > 0)); then
 		cfg_update_flags "$ns" "$TCACCEL_F_XFRM" 0
@@ -61,8 +65,7 @@ watch_refresh() {
 		cfg_update_flags "$ns" 0 "$TCACCEL_F_XFRM"
 	fi
 	# Filters behind ours.
-	local -a devs=()
-	mapfile -t devs < <(attached_ifaces "$ns" | awk '{ print $2 }')
+	mapfile -t devs < <(awk 'NF { print $2 }' <<<"$attached")
 	((${#devs[@]})) || return 0
 	hook_plan "$ns" "${devs[@]}" | jq -r --args 'to_entries[] | .key as $k | .value as $v
 		| $v.others[] | select(.pref > ($v.ours[0] // 65536))
@@ -80,11 +83,10 @@ cmd_watch() {
 	need_root tcaccel watch
 	require_cmd ip tc bpftool jq nsenter flock
 	check_netns "$ns"
-	info "watching netns $(ns_label "$ns"): qdiscs, filters, links, IPsec policies (Ctrl-C stops)"
-	(tcaccel_lock && watch_refresh "$ns")
-	# One stream of events from both monitors (through a FIFO, so that we
-	# know their pids and stop them however we leave); a refresh after each
-	# burst of events, and every TCACCEL_WATCH_PERIOD seconds regardless.
+	# One stream of events from the monitors (through a FIFO, so that we
+	# know their pids and stop them however we leave), started before the
+	# first look so that no change falls between the two; a refresh after
+	# each burst of events, and every TCACCEL_WATCH_PERIOD seconds regardless.
 	local dir rc
 	dir=$(mktemp -d)
 	mkfifo "$dir/events"
@@ -100,6 +102,8 @@ cmd_watch() {
 	trap 'exit 143' TERM
 	trap 'exit 130' INT
 	exec {ev}<"$dir/events"
+	(tcaccel_lock && watch_refresh "$ns") || true
+	info "watching netns $(ns_label "$ns"): qdiscs, filters, links, IPsec policies (Ctrl-C stops)"
 	while :; do
 		rc=0
 		IFS= read -r -t "$TCACCEL_WATCH_PERIOD" -u "$ev" _ || rc=$?
