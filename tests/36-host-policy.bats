@@ -29,6 +29,8 @@ teardown() {
 	watch_stop
 	"$TCACCEL" unload --all --netns "$NS_ROUTER" >/dev/null 2>&1 || true
 	in_ns "$NS_ROUTER" ip xfrm policy flush 2>/dev/null || true
+	in_ns "$NS_ROUTER" ip route del "$SERVER_IP4/32" 2>/dev/null || true
+	in_ns "$NS_ROUTER" ip -6 route del "$SERVER_IP6/128" 2>/dev/null || true
 	# the checksum test's tunnel
 	in_ns "$NS_ROUTER" ip link del vxlan0 2>/dev/null || true
 	in_ns "$NS_ROUTER" ip link del ul-r 2>/dev/null || true
@@ -201,8 +203,9 @@ flush_rules() {
 
 @test "GSO through a locked route MTU: segments are checked against the route's MTU, not only the device's" {
 	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null
-	in_ns "$NS_ROUTER" ip route change 198.18.2.0/24 dev "$RT_IF_SERVER" mtu lock 1300
-	in_ns "$NS_ROUTER" ip -6 route change 2001:2:0:2::/64 dev "$RT_IF_SERVER" mtu lock 1300
+	# the server behind a route whose MTU is smaller than the device's
+	in_ns "$NS_ROUTER" ip route add "$SERVER_IP4/32" dev "$RT_IF_SERVER" mtu lock 1300
+	in_ns "$NS_ROUTER" ip -6 route add "$SERVER_IP6/128" dev "$RT_IF_SERVER" mtu lock 1300
 	local fr0 tb0 got
 	fr0=$(snmp "$NS_ROUTER" IpFragCreates)
 	tb0=$(snmp "$NS_ROUTER" Icmp6OutPktTooBigs)
@@ -220,8 +223,8 @@ flush_rules() {
 	# IPv6: too big for the route, never fragmented by a router: dropped, PTB
 	assert_equal "IPv6 delivered: $got, PTB +$(($(snmp "$NS_ROUTER" Icmp6OutPktTooBigs) - tb0))" "IPv6 delivered: 0, PTB +1"
 	(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" FIB_FRAG_NEEDED) >= 2))
-	in_ns "$NS_ROUTER" ip route change 198.18.2.0/24 dev "$RT_IF_SERVER"
-	in_ns "$NS_ROUTER" ip -6 route change 2001:2:0:2::/64 dev "$RT_IF_SERVER"
+	in_ns "$NS_ROUTER" ip route del "$SERVER_IP4/32"
+	in_ns "$NS_ROUTER" ip -6 route del "$SERVER_IP6/128"
 }
 
 # --- forwarding switches -------------------------------------------------------------

@@ -31,6 +31,9 @@ teardown() {
 
 ct_ip4() { printf '198.19.%d.2' "$1"; }
 peers() { bpftool -j map dump pinned "$(pin_dir "$NS_NODE")/tcaccel_peers" | jq -r '[.[].formatted.key] | sort | join(" ")'; }
+peer_listed() { [[ " $(peers) " == *" $1 "* ]]; }
+peer_gone() { ! peer_listed "$1"; }
+cfg_gone() { ! bpftool -j map dump pinned "$(pin_dir "$NS_NODE")/tcaccel_cfg" | jq -e --argjson i "$1" 'any(.[]; .formatted.key == $i)' >/dev/null; }
 tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | select(.kind == "tbf") | .packets] | add // 0'; }
 
 @test "a qdisc added to a container's veth after load: within seconds its packets cross it; removed, PEER again" {
@@ -38,9 +41,9 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	watch_start "$NS_NODE"
 	local c1 sent
 	c1=$(ifindex "$NS_NODE" veth-c1)
-	[[ " $(peers) " == *" $c1 "* ]]
+	peer_listed "$c1"
 	in_ns "$NS_NODE" tc qdisc add dev veth-c1 root tbf rate 100mbit burst 64k latency 100ms
-	wait_until 20 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' != *' $c1 '* ]]"
+	wait_until 20 peer_gone "$c1"
 	# What the kernel does without tcaccel: every packet to c1 through the tbf.
 	run in_ns "$NS_LAN" ping -c 5 -i 0.1 -W 1 "$(ct_ip4 1)"
 	assert_success
@@ -50,7 +53,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	tap_stop sent
 	assert_equal "through veth-c1's transmit: $sent" "through veth-c1's transmit: 3"
 	in_ns "$NS_NODE" tc qdisc del dev veth-c1 root
-	wait_until 20 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' == *' $c1 '* ]]"
+	wait_until 20 peer_listed "$c1"
 	local p0
 	p0=$(counter "$NS_NODE" eth0 PEER)
 	in_ns "$NS_LAN" ping -c 3 -i 0.1 -W 1 -q "$(ct_ip4 1)" >/dev/null
@@ -66,7 +69,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	in_ns "$NS_NODE" ip link add br-late type bridge
 	in_ns "$NS_NODE" ip link set veth-c2 master br-late
 	wait_until 20 test -z "$(our_prog "$NS_NODE" veth-c2)"
-	[[ " $(peers) " != *" $c2 "* ]]
+	peer_gone "$c2"
 	grep -q "veth-c2 (netns $NS_NODE) is now a port of br-late" "$BATS_TEST_TMPDIR/watch.log"
 	run "$TCACCEL" status veth-c2 --netns "$NS_NODE" -F json
 	assert_output "[]"
@@ -82,7 +85,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	away=$(lab_ns away)
 	ip netns add "$away"
 	in_ns "$NS_NODE" ip link set veth-c3 netns "$away"
-	wait_until 20 bash -c "[[ ' \$(bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_peers' | jq -r '[.[].formatted.key] | join(\" \")') ' != *' $c3 '* ]]"
-	wait_until 20 bash -c "! bpftool -j map dump pinned '$(pin_dir "$NS_NODE")/tcaccel_cfg' | jq -e 'any(.[]; .formatted.key == $c3)' >/dev/null"
+	wait_until 20 peer_gone "$c3"
+	wait_until 20 cfg_gone "$c3"
 	ip netns del "$away" # (the last test: c3 stays without its veth)
 }
