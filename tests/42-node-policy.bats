@@ -33,6 +33,7 @@ ct_ip4() { printf '198.19.%d.2' "$1"; }
 peers() { bpftool -j map dump pinned "$(pin_dir "$NS_NODE")/tcaccel_peers" | jq -r '[.[].formatted.key] | sort | join(" ")'; }
 peer_listed() { [[ " $(peers) " == *" $1 "* ]]; }
 peer_gone() { ! peer_listed "$1"; }
+not_loaded() { [[ -z "$(our_prog "$NS_NODE" "$1")" ]]; }
 cfg_gone() { ! bpftool -j map dump pinned "$(pin_dir "$NS_NODE")/tcaccel_cfg" | jq -e --argjson i "$1" 'any(.[]; .formatted.key == $i)' >/dev/null; }
 tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | select(.kind == "tbf") | .packets] | add // 0'; }
 
@@ -68,7 +69,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	[[ -n "$(our_prog "$NS_NODE" veth-c2)" ]]
 	in_ns "$NS_NODE" ip link add br-late type bridge
 	in_ns "$NS_NODE" ip link set veth-c2 master br-late
-	wait_until 20 test -z "$(our_prog "$NS_NODE" veth-c2)"
+	wait_until 20 not_loaded veth-c2
 	peer_gone "$c2"
 	grep -q "veth-c2 (netns $NS_NODE) is now a port of br-late" "$BATS_TEST_TMPDIR/watch.log"
 	run "$TCACCEL" status veth-c2 --netns "$NS_NODE" -F json
