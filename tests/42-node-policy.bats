@@ -70,7 +70,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	in_ns "$NS_NODE" ip link add br-late type bridge
 	in_ns "$NS_NODE" ip link set veth-c2 master br-late
 	wait_until 20 not_loaded veth-c2
-	peer_gone "$c2"
+	wait_until 20 peer_gone "$c2"
 	grep -q "veth-c2 (netns $NS_NODE) is now a port of br-late" "$BATS_TEST_TMPDIR/watch.log"
 	run "$TCACCEL" status veth-c2 --netns "$NS_NODE" -F json
 	assert_output "[]"
