@@ -66,10 +66,10 @@ while i + 20 <= len(d) and d[i:i + 1].isupper():
 	assert_output ""
 }
 
-@test "README explains every reason" {
+@test "docs/usage.md explains every reason" {
 	local _i r _d missing=()
 	while IFS=$'\t' read -r _i r _d; do
-		grep -q "\`$r\`" "$ROOT/README.md" || missing+=("$r")
+		grep -q "\`$r\`" "$ROOT/docs/usage.md" || missing+=("$r")
 	done <"$ROOT/build/tcaccel.reasons"
 	assert_equal "missing: ${missing[*]}" "missing: "
 }
@@ -92,4 +92,23 @@ while i + 20 <= len(d) and d[i:i + 1].isupper():
 	[[ -n "$readme_test" ]] || fail "no indented 'make test' command in README.md"
 	grep -qF -- "$readme_test" "$ROOT/.ci/run"
 	grep -qE '^ +.*make demo' "$ROOT/README.md"
+}
+
+@test "README and docs/: every path of the tree they name exists" {
+	local f p missing=()
+	for f in "$ROOT/README.md" "$ROOT"/docs/*.md "$ROOT"/docs/runbooks/*.md "$ROOT/DEVELOPERS.md"; do
+		# links, relative to the file
+		while read -r p; do
+			p=${p%%#*}
+			[[ -z "$p" || -e "$(dirname "$f")/$p" ]] || missing+=("${f#"$ROOT"/}: ($p)")
+		done < <(grep -oE '\]\([^)]+\)' "$f" | sed -E 's/^\]\(//; s/\)$//' | grep -vE '^(https?:|mailto:|#)' | sort -u)
+		# paths in backticks, relative to the tree
+		while read -r p; do
+			p=${p%%:*}
+			p=${p%/}
+			[[ -e "$ROOT/$p" ]] || missing+=("${f#"$ROOT"/}: \`$p\`")
+		done < <(grep -oE '`(bpf|scripts|docs|tests|netns|systemd|exercises|bench|deploy|debian)/[A-Za-z0-9_./@-]*' "$f" |
+			sed 's/^`//' | grep -v '[*]' | sort -u)
+	done
+	assert_equal "missing: ${missing[*]}" "missing: "
 }

@@ -111,9 +111,9 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	assert_output ""
 	local _i r _d missing=()
 	while IFS=$'\t' read -r _i r _d; do
-		grep -q "\`$r\`" "$ROOT/README.md" || missing+=("$r")
+		grep -q "\`$r\`" "$ROOT/docs/sockmap.md" || missing+=("$r")
 	done <"$ROOT/build/sockmap.reasons"
-	assert_equal "missing in README: ${missing[*]}" "missing in README: "
+	assert_equal "missing in docs/sockmap.md: ${missing[*]}" "missing in docs/sockmap.md: "
 }
 
 @test "help: tcaccel sockmap --help, scripts/demo-sockmap --help, make help, doctor; unknown commands fail clearly" {

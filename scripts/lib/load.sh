@@ -150,7 +150,7 @@ load_firewall() {
 		warn "accelerated packets will BYPASS the rules above (--firewall bypass)"
 		echo "0 1" ;;
 	*)
-		info "firewall mode respect: only flows conntrack has established (their first packets crossed the rules above) are accelerated; see README, 'Keeping the firewall in charge'"
+		info "firewall mode respect: only flows conntrack has established (their first packets crossed the rules above) are accelerated; see docs/firewall.md"
 		echo "1 0" ;;
 	esac
 }
