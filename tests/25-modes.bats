@@ -177,8 +177,9 @@ ping_ok() { # NS DST COUNT
 	# the replies REDIRECT on br-vm (vm-port, a bridge port, is left alone).
 	ping_ok "$NS_LAN" "$VM_IP4" 2
 	ping_ok "$NS_LAN" "$VM_IP6" 2
-	# c3 -> LAN with the neighbour unknown: NEIGH on veth-c3 for the first,
-	# REDIRECT once the kernel has resolved it; replies PEER on eth0.
+	# c3 -> LAN with the neighbour unknown: the first to the stack
+	# (FIB_NO_NEIGH: it resolves the neighbour, and would send ICMP host
+	# unreachable if that failed), REDIRECT once it has; replies PEER on eth0.
 	in_ns "$NS_NODE" ip neigh del "$LAN_IP4" dev eth0
 	ping_ok "$(lab_ns c3)" "$LAN_IP4" 1
 	wait_until 5 bash -c "nsenter --net='$(netns_path "$NS_NODE")' -- ip neigh show '$LAN_IP4' dev eth0 | grep -q REACHABLE"
@@ -191,10 +192,10 @@ ping_ok() { # NS DST COUNT
 	}
 	local got="" pair
 	for pair in eth0:PEER eth0:REDIRECT veth-c1:REDIRECT veth-c1:PEER veth-c2:PEER \
-		br-vm:REDIRECT veth-c3:NEIGH veth-c3:REDIRECT; do
+		br-vm:REDIRECT veth-c3:FIB_NO_NEIGH veth-c3:REDIRECT veth-c3:NEIGH; do
 		got+="$pair=$(delta "${pair%%:*}" "${pair#*:}") "
 	done
-	assert_equal "$got" "eth0:PEER=5 eth0:REDIRECT=4 veth-c1:REDIRECT=2 veth-c1:PEER=2 veth-c2:PEER=2 br-vm:REDIRECT=4 veth-c3:NEIGH=1 veth-c3:REDIRECT=2 "
+	assert_equal "$got" "eth0:PEER=5 eth0:REDIRECT=4 veth-c1:REDIRECT=2 veth-c1:PEER=2 veth-c2:PEER=2 br-vm:REDIRECT=4 veth-c3:FIB_NO_NEIGH=1 veth-c3:REDIRECT=2 veth-c3:NEIGH=0 "
 	run "$TCACCEL" status vm-port --netns "$NS_NODE" --format json
 	assert_output "[]"
 }

@@ -19,7 +19,7 @@ setup_file() {
 	lab_up router
 	lab_hostile
 	# The table is redirect mode's exact semantics (which reason, which
-	# bytes); auto's choice between PEER, NEIGH and REDIRECT is proven in
+	# bytes); auto's choice between PEER and REDIRECT is proven in
 	# 25-modes and by the fuzzer.
 	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode redirect 2>/dev/null
 	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" --mode redirect 2>/dev/null

@@ -143,12 +143,12 @@ assert_nothing_stale() {
 	assert_nothing_stale "$RT_IF_CLIENT" "$RT_IF_SERVER"
 }
 
-@test "fault: neighbour table flushed mid-flow: bpf_redirect_neigh resolves it, the fast path never stops" {
+@test "fault: neighbour table flushed mid-flow: the stack resolves it, the fast path goes on with the new entry" {
 	# Dynamic neighbours on the server side (the lab's are permanent).
 	in_ns "$NS_ROUTER" ip neigh del "$SERVER_IP4" dev "$RT_IF_SERVER"
 	in_ns "$NS_ROUTER" ip neigh del "$SERVER_IP6" dev "$RT_IF_SERVER"
 	local n0
-	n0=$(count "$RT_IF_CLIENT" NEIGH)
+	n0=$(count "$RT_IF_CLIENT" FIB_NO_NEIGH)
 	traffic_start "$NS_CLIENT" "$SERVER_IP4" "$NS_SERVER"
 	moved_by 200 redirected
 	for _ in 1 2 3; do
@@ -157,10 +157,9 @@ assert_nothing_stale() {
 	done
 	traffic_stop
 	assert_traffic_ok 3
-	# some packets met the empty table: MODE=auto handed them to
-	# bpf_redirect_neigh(), the neighbour layer resolved the entry, and
-	# the fast path went on with it
-	(($(count "$RT_IF_CLIENT" NEIGH) > n0))
+	# some packets met the empty table: MODE=auto handed them to the
+	# stack, which resolved the entry, and the fast path went on with it
+	(($(count "$RT_IF_CLIENT" FIB_NO_NEIGH) > n0))
 	run in_ns "$NS_ROUTER" ip neigh show "$SERVER_IP4" dev "$RT_IF_SERVER"
 	assert_output --regexp "lladdr $SERVER_MAC (REACHABLE|STALE|DELAY|PROBE)"
 	assert_nothing_stale "$RT_IF_CLIENT" "$RT_IF_SERVER"

@@ -152,17 +152,21 @@ static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
  *   REDIRECT  SUCCESS -> REDIRECT
  *   PEER      SUCCESS -> PEER when the egress is peer-capable, else REDIRECT
  *   NEIGH     lookup with SKIP_NEIGH -> NEIGH (the neighbour need not exist)
- *   AUTO      SUCCESS -> PEER or REDIRECT as PEER does; NO_NEIGH -> NEIGH
+ *   AUTO      as PEER: SUCCESS -> PEER or REDIRECT; NO_NEIGH -> the stack
  * or a pass reason.  @l3_len/@ttl feed the checks of tcaccel_fib_post().
  *
  * Kernel behaviour relied on: with BPF_FIB_LOOKUP_SKIP_NEIGH the lookup
  * returns SUCCESS without touching the neighbour table; without it, a next
- * hop with no valid neighbour entry returns NO_NEIGH.  Either way the
- * egress ifindex and the next hop (gateway, or the destination itself, in
- * ipv4_dst/ipv6_dst) are filled in first, and a plain packet's tot_len has
- * already been checked against the route's MTU (see tot_len above), so AUTO
- * can take a NO_NEIGH answer straight to bpf_redirect_neigh().  GSO packets
- * get their segments checked in tcaccel_fib_post() on every path.
+ * hop with no valid neighbour entry returns NO_NEIGH.  GSO packets get their
+ * segments checked in tcaccel_fib_post() on every path.
+ *
+ * Why AUTO leaves an unresolved next hop to the stack rather than to
+ * bpf_redirect_neigh(): when resolution fails, the neighbour layer reports
+ * it through the packet's route (arp_error_report() -> dst_link_failure()),
+ * and the kernel's forwarding answers the sender with ICMP host /
+ * address unreachable; a packet redirected from tc ingress has no route, so
+ * it would be dropped without a word (found by the wire oracle,
+ * tests/lib/wirediff.py).  NEIGH mode makes that trade on purpose.
  */
 static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
 						 __u32 mode, __u32 flags, __u32 l3_len, __u8 ttl)
@@ -174,10 +178,6 @@ static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct b
 	if (neigh)
 		flags |= BPF_FIB_LOOKUP_SKIP_NEIGH;
 	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), flags);
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH && mode == TCACCEL_MODE_AUTO) {
-		neigh = true;
-		rc = BPF_FIB_LKUP_RET_SUCCESS;
-	}
 	reason = tcaccel_fib_reason(rc);
 	if (reason != TCACCEL_GO_ON)
 		return reason;

@@ -54,8 +54,8 @@
 	X(OFF,      0, "not a mode: an interface left at 0 passes everything")	\
 	X(REDIRECT, 1, "bpf_redirect to the FIB egress, MACs from the FIB")		\
 	X(PEER,     2, "bpf_redirect_peer into a container when the egress is a peer-capable veth, else redirect") \
-	X(NEIGH,    3, "bpf_redirect_neigh: the kernel resolves the neighbour")	\
-	X(AUTO,     4, "peer, else redirect; neigh when no neighbour yet")
+	X(NEIGH,    3, "bpf_redirect_neigh: the kernel resolves the neighbour (no ICMP when that fails)") \
+	X(AUTO,     4, "the default: peer when the egress is a peer-capable veth, else redirect; an unresolved next hop to the stack")
 
 #define TCACCEL_MODE_ENUM(name, value, desc) TCACCEL_MODE_##name = value,
 enum tcaccel_mode {

@@ -41,6 +41,7 @@ program did, numbers aside) is already there: one file per distinct case.
 import argparse
 import hashlib
 import ipaddress
+import json
 import os
 import random
 import re
@@ -152,7 +153,13 @@ class Lab:
 
 # --- the reference model -----------------------------------------------------------
 
-MODE_REDIRECT, MODE_AUTO = 1, 4   # enum tcaccel_mode (bpf/include/maps.h)
+# enum tcaccel_mode, from build/abi.json (bpf/include/maps.h): read_abi()
+MODES = {}
+
+
+def read_abi(build):
+    with open(os.path.join(build, "abi.json")) as f:
+        MODES.update(json.load(f)["modes"])
 
 FIB_REASON = {"local": "FIB_NOT_FWDED", "broadcast": "FIB_NOT_FWDED", "none": "FIB_NOT_FWDED",
               "anycast": "FIB_NOT_FWDED", "blackhole": "FIB_BLACKHOLE",
@@ -266,7 +273,7 @@ def fib(lab, ing, n, route, dst, l3_len, ttl):
     if l3_len > (mtu or lab.mtu[dev]):
         return ("pass", "FIB_FRAG_NEEDED", None)
     nh = lab.neigh.get((dev, gw or dst))
-    if nh is None and lab.mode[ing] != MODE_AUTO:
+    if nh is None and lab.mode[ing] != MODES["neigh"]:   # NEIGH skips the neighbour
         return ("pass", "FIB_NO_NEIGH", None)
     if dev == ing:
         return ("pass", "HAIRPIN", None)
@@ -279,11 +286,11 @@ def fib(lab, ing, n, route, dst, l3_len, ttl):
 
 def forward(lab, ing, dev, nh):
     """How a forwardable packet leaves, per the ingress's mode."""
-    if lab.mode[ing] == MODE_AUTO:
-        if nh is None:
-            return ("redirect", "NEIGH", (dev, None))
-        if dev in lab.peers:
-            return ("redirect", "PEER", (dev, nh))
+    mode = lab.mode[ing]
+    if mode == MODES["neigh"]:
+        return ("redirect", "NEIGH", (dev, None))
+    if mode in (MODES["peer"], MODES["auto"]) and dev in lab.peers:
+        return ("redirect", "PEER", (dev, nh))
     return ("redirect", "REDIRECT", (dev, nh))
 
 
@@ -460,9 +467,9 @@ class Fuzzer:
             idx, mac = matrix.dev_info(a.netns, dev)
             self.ifaces[name] = {"ifindex": idx, "mac": mac, "slot": matrix.cfg_slot(a.pins, idx),
                                  "mode": matrix.cfg_field(a.pins, idx, "mode")}
-            if self.ifaces[name]["mode"] not in (MODE_REDIRECT, MODE_AUTO):
-                raise SystemExit("fuzz.py: %s is in mode %d; the model knows redirect (1) and auto (4)"
-                                 % (dev, self.ifaces[name]["mode"]))
+            if self.ifaces[name]["mode"] not in MODES.values() or self.ifaces[name]["mode"] == MODES["off"]:
+                raise SystemExit("fuzz.py: %s is in mode %d; the model knows %s"
+                                 % (dev, self.ifaces[name]["mode"], MODES))
         self.lab = Lab({k: v["ifindex"] for k, v in self.ifaces.items()},
                        {k: v["mode"] for k, v in self.ifaces.items()})
         self.slots = sorted({v["slot"] for v in self.ifaces.values()} | {0})
@@ -640,6 +647,7 @@ def main():
         if getattr(a, req) is None:
             ap.error("--%s is required for %s" % (req, a.cmd))
 
+    read_abi(os.path.dirname(os.path.abspath(a.reasons)))
     fz = Fuzzer(a)
     t0 = time.time()
     try:

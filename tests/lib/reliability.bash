@@ -58,8 +58,8 @@ lab_hostile() {
 
 # fuzz_lab_load [LOAD ARGS...]: tcaccel on both router interfaces as the
 # fuzzer's model expects them: to-client in MODE=auto (the default: PEER
-# towards the veths, NEIGH when the neighbour is unknown), to-server in
-# MODE=redirect, so one run checks both modes.
+# towards the veths), to-server in MODE=redirect, so one run checks both
+# (the model knows every mode: 60-fuzz.bats runs NEIGH too).
 fuzz_lab_load() {
 	"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode auto "$@" 2>/dev/null
 	"$TCACCEL" load "$RT_IF_SERVER" --netns "$NS_ROUTER" --mode redirect "$@" 2>/dev/null

@@ -21,7 +21,9 @@ byte, forwarded frames and the router's ICMP errors alike.
 Frames are stored length-prefixed (4 bytes, network order).  Compared:
 IPv4 and IPv6 frames, except what the kernel sends on its own schedule or
 from state an earlier run changed: neighbour discovery and MLD, ICMP
-redirects (rate-limited per peer), and the IPv4 identification, which a
+redirects (rate-limited per peer), "fragment reassembly time exceeded" (a
+host sends it 30 s after an incomplete datagram's first fragment: in
+whichever run's capture that falls), and the IPv4 identification, which a
 host (the router, or the client or server answering a frame) draws per
 destination - every IPv4 header is compared with its identification
 zeroed and its checksum replaced by whether it was right.  The router's ICMP error
@@ -128,13 +130,14 @@ def normal(fr):
     et = struct.unpack("!H", fr[12:14])[0]
     if et == 0x0800 and len(fr) >= 34:
         hl = (fr[14] & 15) * 4
-        if fr[23] == 1 and len(fr) > 14 + hl and fr[14 + hl] == 5:   # ICMP redirect
-            return None
+        if fr[23] == 1 and len(fr) > 15 + hl and (fr[14 + hl] == 5 or fr[14 + hl:16 + hl] == b"\x0b\x01"):
+            return None   # redirect; reassembly time exceeded
         ok = hl >= 20 and len(fr) >= 14 + hl and fuzz.pkt.csum(fr[14:14 + hl]) == 0
         return fr[:18] + b"\0\0" + fr[20:24] + b"\0\0" + fr[26:] + (b"+" if ok else b"-")
     if et == 0x86DD and len(fr) >= 54:
-        if fr[20] == 58 and len(fr) > 54 and fr[54] in (130, 131, 132, 133, 134, 135, 136, 137, 143):
-            return None   # MLD, router/neighbour discovery, redirects
+        if fr[20] == 58 and len(fr) > 55 and (fr[54] in (130, 131, 132, 133, 134, 135, 136, 137, 143)
+                                               or fr[54:56] == b"\x03\x01"):
+            return None   # MLD, router/neighbour discovery, redirects; reassembly time exceeded
         if fr[20] == 0:   # hop-by-hop: MLD reports carry it
             return None
         return fr
