@@ -26,7 +26,8 @@ host sends it 30 s after an incomplete datagram's first fragment: in
 whichever run's capture that falls), and the IPv4 identification, which a
 host (the router, or the client or server answering a frame) draws per
 destination - every IPv4 header is compared with its identification
-zeroed and its checksum replaced by whether it was right.  The router's ICMP error
+zeroed and its checksum replaced by whether it was right, and so is the
+IPv4 header an ICMP error carries (with the ICMP checksum that covers it).  The router's ICMP error
 rate limits are to be off (the test sets them), so every error is sent.
 Run `gen` and the rest where the lab's names and addresses are in the
 environment (`netns/router env`), as for fuzz.py.
@@ -133,7 +134,14 @@ def normal(fr):
         if fr[23] == 1 and len(fr) > 15 + hl and (fr[14 + hl] == 5 or fr[14 + hl:16 + hl] == b"\x0b\x01"):
             return None   # redirect; reassembly time exceeded
         ok = hl >= 20 and len(fr) >= 14 + hl and fuzz.pkt.csum(fr[14:14 + hl]) == 0
-        return fr[:18] + b"\0\0" + fr[20:24] + b"\0\0" + fr[26:] + (b"+" if ok else b"-")
+        fr = bytearray(fr)
+        fr[18:20], fr[24:26] = b"\0\0", b"\0\0"
+        i = 14 + hl   # an ICMP error: the header it quotes, as above
+        if fr[23] == 1 and len(fr) >= i + 8 + 20 and fr[i] in (3, 11, 12) and fr[i + 8] >> 4 == 4:
+            ok = ok and fuzz.pkt.csum(bytes(fr[i:])) == 0
+            fr[i + 2:i + 4] = b"\0\0"
+            fr[i + 12:i + 14], fr[i + 18:i + 20] = b"\0\0", b"\0\0"
+        return bytes(fr) + (b"+" if ok else b"-")
     if et == 0x86DD and len(fr) >= 54:
         if fr[20] == 58 and len(fr) > 55 and (fr[54] in (130, 131, 132, 133, 134, 135, 136, 137, 143)
                                                or fr[54:56] == b"\x03\x01"):
