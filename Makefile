@@ -18,6 +18,9 @@ FORCE     ?=
 FIREWALL  ?=
 TOPO      ?=
 CONTAINERS ?=
+NODES     ?=
+PODS      ?=
+OVERLAY   ?=
 TESTS     ?=
 
 ifeq ($(V),1)
@@ -99,8 +102,9 @@ help:
 	@echo '  make man                build/tcaccel.8 from --help (man -l build/tcaccel.8)'
 	@echo
 	@echo 'Lab:'
-	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
-	@echo '  make demo [TOPO=node] [KEEP=1]  kernel path vs fast path on a lab, report'
+	@echo '  make lab [TOPO=router|node|cluster] [CONTAINERS=N]   make lab-down'
+	@echo '           cluster: [NODES=2] [PODS=2] [OVERLAY=vxlan|none]'
+	@echo '  make demo [TOPO=node|cluster] [OVERLAY=vxlan|none] [KEEP=1]  kernel path vs fast path, report'
 	@echo '  make bench [QUICK=1] [BENCH_OUT=dir]  ratios vs the direct wire and the kernel'
 	@echo
 	@echo 'Socket acceleration (sockmap, local TCP):'
@@ -126,13 +130,15 @@ deps:
 	$(Q)$(CLI) deps
 
 lab:
-	$(Q)$(LAB) up $(call opt,--topo,$(TOPO)) $(call opt,--containers,$(CONTAINERS))
+	$(Q)$(LAB) up $(call opt,--topo,$(TOPO)) $(call opt,--containers,$(CONTAINERS)) \
+		$(call opt,--nodes,$(NODES)) $(call opt,--pods,$(PODS)) $(call opt,--overlay,$(OVERLAY))
 
 lab-down:
 	$(Q)$(LAB) down $(call opt,--topo,$(TOPO))
 
 demo: all
-	$(Q)scripts/demo $(call opt,--topo,$(TOPO)) $(if $(filter 1 yes true,$(KEEP)),--keep)
+	$(Q)$(if $(NODES),NODES=$(NODES)) $(if $(PODS),PODS=$(PODS)) scripts/demo $(call opt,--topo,$(TOPO)) \
+		$(call opt,--overlay,$(OVERLAY)) $(if $(filter 1 yes true,$(KEEP)),--keep)
 
 test: all
 	$(Q)tests/run $(TESTS)
