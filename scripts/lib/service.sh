@@ -10,7 +10,9 @@
 # (default /etc/tcaccel/INSTANCE.conf, absent = defaults) holds KEY=VALUE
 # lines, '#' comments; it is parsed, never sourced:
 #
-#   IFACE=eth0       the device (default: INSTANCE)
+#   IFACE=eth0       the device (default: INSTANCE); "all": every Ethernet
+#                    interface of the netns (`load all`; reload picks up new
+#                    ones, stop unloads every one)
 #   NETNS=           its network namespace (default: this one)
 #   MODE=auto        load --mode
 #   FIREWALL=        load --firewall respect|bypass|refuse (default: respect
@@ -33,11 +35,11 @@ Usage: tcaccel service start|reload|stop INSTANCE [--conf FILE]
 
 What the systemd unit tcaccel@INSTANCE.service runs.  Reads FILE (default
 $TCACCEL_CONFDIR/INSTANCE.conf; a missing file means the defaults) with
-KEY=VALUE lines: IFACE (default INSTANCE), NETNS, MODE, FIREWALL, FORCE=0|1,
-DEBUG=0|1,
-WAIT (seconds, default 60).  start/reload wait until the netns and the device
-exist and the device is up, then load (idempotent: the program is replaced in
-place, counters kept); stop unloads.
+KEY=VALUE lines: IFACE (default INSTANCE; "all" = every Ethernet interface of
+the netns, as 'load all', and stop unloads them all), NETNS, MODE, FIREWALL,
+FORCE=0|1, DEBUG=0|1, WAIT (seconds, default 60).  start/reload wait until the
+netns and the device exist and the device is up, then load (idempotent: the
+program is replaced in place, counters kept); stop unloads.
 EOF
 }
 
@@ -65,10 +67,12 @@ service_conf() {
 	done <"$file"
 }
 
-# True when NS (if any) exists and DEV exists there with IFF_UP.
+# True when NS (if any) exists and DEV exists there with IFF_UP (DEV "all":
+# the netns is enough).
 service_dev_up() {
 	local ns=$1 dev=$2
 	if [[ -n "$ns" ]]; then netns_exists "$ns" || return 1; fi
+	[[ "$dev" != all ]] || return 0
 	in_ns "$ns" ip -j link show dev "$dev" 2>/dev/null | jq -e '.[0].flags | index("UP")' >/dev/null
 }
 
@@ -103,7 +107,11 @@ cmd_service() {
 	[[ -n "$SVC_NETNS" ]] && opts+=(--netns "$SVC_NETNS")
 
 	if [[ "$action" == stop ]]; then
-		cmd_unload "$SVC_IFACE" "${opts[@]}"
+		if [[ "$SVC_IFACE" == all ]]; then
+			cmd_unload --all "${opts[@]}"
+		else
+			cmd_unload "$SVC_IFACE" "${opts[@]}"
+		fi
 		return
 	fi
 	[[ -n "$SVC_MODE" ]] && opts+=(--mode "$SVC_MODE")
