@@ -99,6 +99,7 @@ help:
 	@echo 'Install (root; PREFIX=/usr/local, DESTDIR, SYSCONFDIR=/etc):'
 	@echo '  make install            CLI, object, tcaccel@.service, man page, completion'
 	@echo '  make uninstall          removes them (your /etc/tcaccel/*.conf stay)'
+	@echo '  make deb [LINTIAN=0]    build/tcaccel_<version>_<arch>.deb (debian/, dpkg-buildpackage, lintian)'
 	@echo '  make man                build/tcaccel.8 from --help (man -l build/tcaccel.8)'
 	@echo
 	@echo 'Lab:'
@@ -264,6 +265,17 @@ uninstall:
 	$(Q)rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDOCDIR)
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$(CONFDIR); fi
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then echo "  kept $(DESTDIR)$(CONFDIR): $$(ls $(DESTDIR)$(CONFDIR))"; fi
+
+# --- deb: the Debian package ---------------------------------------------------
+# scripts/mkdeb builds it in build/deb/ with dpkg-buildpackage; debian/rules
+# calls `make` and `make install PREFIX=/usr` there.  The version is
+# scripts/version's (VERSION, plus the commit in a git checkout).
+
+LINTIAN   ?=
+
+.PHONY: deb
+deb:
+	$(Q)scripts/mkdeb --out $(OUTPUT) $(if $(filter 0 no false,$(LINTIAN)),--no-lintian)
 
 # --- bench: the fast path side by side with the direct wire and the kernel ------
 # Not part of `make test` (benchmarks are not tests); tests/70-bench.bats only
