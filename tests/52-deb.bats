@@ -133,6 +133,9 @@ deb_depends() {
 		f1=$(nsenter --net="/run/netns/$ns" nstat -asz IpForwDatagrams | awk "/^IpForw/ { print \$2 }")
 		echo "fast path: $(tcaccel status --netns "$ns" --format json |
 			jq "[.[].counters | .REDIRECT.packets, .PEER.packets, .NEIGH.packets] | add"), kernel: $((f1 - f0))"
+		# Without the build tools (this root only): the package is all it needs.
+		rm -f /usr/bin/clang /usr/bin/clang-[0-9]* /usr/bin/llc
+		if tcaccel doctor >"$ovl/doctor" 2>&1; then echo "doctor: $(tail -n1 "$ovl/doctor")"; else cat "$ovl/doctor"; fi
 		echo "help: $(tcaccel load --help | grep -o "Attaches [^ ]*")"
 		echo "man: $(man -w tcaccel)"
 		systemd-analyze verify /lib/systemd/system/tcaccel@.service 2>&1 | sed "s/^/unit: /"
@@ -150,6 +153,7 @@ deb_depends() {
 	assert_line "installed $VERSION"
 	assert_line --partial "loaded on $RT_IF_CLIENT (netns $NS_ROUTER)"
 	assert_line --partial "loaded on $RT_IF_SERVER (netns $NS_ROUTER)"
+	assert_line "doctor: all good"
 	assert_line "help: Attaches /usr/lib/tcaccel/tcaccel.bpf.o"
 	assert_line "man: /usr/share/man/man8/tcaccel.8.gz"
 	assert_line "unit: ExecStart=/usr/sbin/tcaccel service start %i --conf /etc/tcaccel/%i.conf"
