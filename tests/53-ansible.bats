@@ -31,19 +31,18 @@ all:
     tcaccel_deb: $DEB
     tcaccel_use_systemd: false
     tcaccel_enable_units: true
-    tcaccel_remove_package: true
   hosts:
-    # One instance per interface ...
+    # One instance per interface (conntrack-gated: firewall respect) ...
     node1:
       tcaccel_netns: $N1_NS
       tcaccel_interfaces: [eth0, vxlan0, veth-p1, veth-p2]
+      tcaccel_firewall: respect
     # ... and one for all of them (pods come and go).  The lab's nodes are
-    # one machine: node1 installs (and purges) the package for both.
+    # one machine: node1 installs the package for both.
     node2:
       tcaccel_netns: $N2_NS
       tcaccel_interfaces: [all]
       tcaccel_install: false
-      tcaccel_remove_package: false
 EOF
 	# The repository's ansible.cfg, nothing from this machine or user.
 	export ANSIBLE_CONFIG=$AD/ansible.cfg ANSIBLE_LOCAL_TEMP=$T/ansible-local \
@@ -135,6 +134,7 @@ NODE_IFACES="eth0 vxlan0 veth-p1 veth-p2"
 	assert_line "IFACE=eth0"
 	assert_line "NETNS=$N1_NS"
 	assert_line "MODE=auto"
+	assert_line "FIREWALL=respect"
 	run in_root cat "/etc/tcaccel/$N2_NS-all.conf"
 	assert_line "IFACE=all"
 	assert_line "NETNS=$N2_NS"
@@ -148,6 +148,8 @@ NODE_IFACES="eth0 vxlan0 veth-p1 veth-p2"
 			[[ -n "$(our_prog "$ns" "$dev")" ]] || fail "no tcaccel on $dev in $ns"
 		done
 	done
+	run "$TCACCEL" status --netns "$N1_NS" --format json
+	assert_equal "$(jq -r '[.[] | select(.iface) | .firewall] | unique | join(" ")' <<<"$output")" respect
 	# ... and cross-node traffic is off both nodes' kernel path.
 	flow
 	echo "# after site.yml: node 1 kernel-forwarded $FLOW_1 (was $k0_1), node 2 $FLOW_2 (was $k0_2)" >&3
@@ -160,7 +162,7 @@ NODE_IFACES="eth0 vxlan0 veth-p1 veth-p2"
 	assert_equal "$(recap node1 changed) $(recap node2 changed)" "0 0"
 }
 
-@test "rollback.yml: no filter, no pin, no unit enabled, no config, no package; a second rollback changes nothing" {
+@test "rollback.yml: no filter, no pin, no unit enabled, no config; a second rollback changes nothing" {
 	play rollback
 	assert_success
 	assert_equal "$(recap node1 failed) $(recap node2 failed)" "0 0"
@@ -172,9 +174,12 @@ NODE_IFACES="eth0 vxlan0 veth-p1 veth-p2"
 			assert_failure
 		done
 		[[ ! -e "$(pin_root "$ns")" ]] || fail "pins left for $ns"
+		run in_ns "$ns" nft list tables
+		refute_output --partial tcaccel
 	done
-	run in_root bash -c 'find /etc/systemd/system /etc/tcaccel -name "*tcaccel*" 2>/dev/null; dpkg-query -W tcaccel 2>&1'
-	assert_output "dpkg-query: no packages found matching tcaccel"
+	run in_root bash -c 'find /etc/systemd/system -name "tcaccel@*"; find /etc/tcaccel -type f' 
+	assert_success
+	assert_output ""
 
 	play rollback
 	assert_success
