@@ -114,7 +114,8 @@ fast_path_proof() {
 			for k in 1 2; do
 				kern=F_kernel_${fam}_${dir}_$k fast=F_fast_${fam}_${dir}_$k
 				echo "# $lab IPv$fam pod n${dir:0:1}p1 -> n${dir:1:1}p1, node $k: kernel-forwarded ${!fast} with tcaccel, ${!kern} without" >&3
-				((${!kern} > 100)) || fail "the kernel path forwarded only ${!kern} on node $k: no baseline"
+				# (4 MB are at least 64 GSO super-packets and their ACKs)
+				((${!kern} >= 50)) || fail "the kernel path forwarded only ${!kern} on node $k: no baseline"
 				((${!fast} * 10 < ${!kern})) ||
 					fail "node $k forwarded ${!fast} of IPv$fam n${dir:0:1} -> n${dir:1:1} itself (${!kern} without tcaccel)"
 			done
@@ -280,7 +281,7 @@ flap() {
 	f0=$(fwd "$b")
 	xfer "$(pod "$VX" 1 1)" "$(pod "$VX" 2 3)" "$(ip4 2 3)"
 	fk=$(($(fwd "$b") - f0))
-	((fk > 100))
+	((fk >= 50))
 	"$TCACCEL" load all --netns "$b" 2>/dev/null
 	[[ -n "$(our_prog "$b" veth-p3)" ]]
 	f0=$(fwd "$b")

@@ -119,7 +119,7 @@ NODE_IFACES="eth0 vxlan0 veth-p1 veth-p2"
 	# The kernel path first: the same flow without tcaccel.
 	flow
 	local k0_1=$FLOW_1 k0_2=$FLOW_2
-	((k0_1 > 100 && k0_2 > 100))
+	((k0_1 >= 50 && k0_2 >= 50))
 
 	play site
 	assert_success
