@@ -220,15 +220,16 @@ mtu_restore() {
 }
 
 # flap LAB: a shaped flow pod n1p1 -> n2p1; node 1's underlay link goes down
-# once a quarter has arrived and comes back while the flow stalls.
+# once 512 KB have arrived and comes back while the flow stalls.
 flap() {
 	local lab=$1 a b out=$BATS_TEST_TMPDIR/received prog sent frozen f0b fw0 fw1
 	a=$(node "$lab" 1) b=$(node "$lab" 2)
 	load_nodes "$lab"
 	prog=$(our_prog "$a" eth0)
 	rm -f "$out"
-	# 2 MB at 16 Mbit/s: about a second of flow.
-	head -c 2M "$DATA" >"$BATS_TEST_TMPDIR/flow"
+	# 4 MB at 16 Mbit/s: two seconds of flow, the link goes down a quarter
+	# of a second in.
+	cp "$DATA" "$BATS_TEST_TMPDIR/flow"
 	in_ns "$(pod "$lab" 1 1)" tc qdisc replace dev eth0 root tbf rate 16mbit burst 32k latency 100ms
 	bg "$(pod "$lab" 2 1)" "$BATS_TEST_TMPDIR/listen.log" timeout 30 \
 		socat -u TCP-LISTEN:5001,reuseaddr "OPEN:$out,creat,trunc"
