@@ -20,6 +20,9 @@ FORCE     ?=
 FIREWALL  ?=
 TOPO      ?=
 CONTAINERS ?=
+NODES     ?=
+PODS      ?=
+OVERLAY   ?=
 TESTS     ?=
 CGROUP    ?=
 N         ?= 100000
@@ -72,7 +75,7 @@ CLI_OPTS = $(call opt,--netns,$(NETNS)) $(call opt,--mode,$(MODE)) \
 .DELETE_ON_ERROR:
 .PHONY: all help load unload status trace watch doctor deps lab lab-down demo \
 	test test-objs lint fuzz clean sockmap-load sockmap-unload sockmap-status \
-	demo-sockmap bench install uninstall man
+	demo-sockmap bench install uninstall man deb
 
 all: $(BPF_OBJS) $(REASONS) $(ABI) ## build the BPF objects and the tables the scripts read
 
@@ -111,7 +114,8 @@ help: ## this list
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo
 	@echo 'Variables: IFACE NETNS MODE FIREWALL FORCE FORMAT DURATION (load/status/trace),'
-	@echo '  TOPO CONTAINERS KEEP (lab/demo), TESTS (test), N SEED (fuzz), QUICK BENCH_OUT (bench),'
+	@echo '  TOPO CONTAINERS NODES PODS OVERLAY KEEP (lab/demo), TESTS (test), N SEED (fuzz),'
+	@echo '  QUICK BENCH_OUT (bench), LINTIAN=0 (deb),'
 	@echo '  CGROUP (sockmap), PREFIX DESTDIR SYSCONFDIR (install), V=1 (full commands).'
 	@echo 'Every CLI target has --help: scripts/tcaccel COMMAND --help, netns/lab --help.'
 
@@ -136,14 +140,16 @@ doctor: ## check kernel features, mounts, tools and sysctls
 deps: ## install the Debian packages tcaccel needs (apt; idempotent)
 	$(Q)$(CLI) deps
 
-lab: ## [TOPO=router|node] [CONTAINERS=N]: build a lab in network namespaces
-	$(Q)$(LAB) up $(call opt,--topo,$(TOPO)) $(call opt,--containers,$(CONTAINERS))
+lab: ## [TOPO=router|node|cluster] [CONTAINERS=N] [NODES=2 PODS=2 OVERLAY=vxlan|none]: a lab in network namespaces
+	$(Q)$(LAB) up $(call opt,--topo,$(TOPO)) $(call opt,--containers,$(CONTAINERS)) \
+		$(call opt,--nodes,$(NODES)) $(call opt,--pods,$(PODS)) $(call opt,--overlay,$(OVERLAY))
 
 lab-down: ## [TOPO=..]: remove the lab
 	$(Q)$(LAB) down $(call opt,--topo,$(TOPO))
 
-demo: all ## [TOPO=router|node] [KEEP=1]: kernel path vs fast path on a lab, with a report
-	$(Q)scripts/demo $(call opt,--topo,$(TOPO)) $(if $(call yes,$(KEEP)),--keep)
+demo: all ## [TOPO=router|node|cluster] [OVERLAY=..] [KEEP=1]: kernel path vs fast path on a lab, with a report
+	$(Q)$(if $(NODES),NODES=$(NODES)) $(if $(PODS),PODS=$(PODS)) scripts/demo $(call opt,--topo,$(TOPO)) \
+		$(call opt,--overlay,$(OVERLAY)) $(if $(call yes,$(KEEP)),--keep)
 
 test: all test-objs ## [TESTS=tests/NN-x.bats]: lint + the bats suite, in private namespaces
 	$(Q)tests/run $(TESTS)
@@ -250,3 +256,13 @@ uninstall: ## remove what install put there (your /etc/tcaccel/*.conf stay)
 	$(Q)rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDOCDIR)
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$(CONFDIR); fi
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then echo "  kept $(DESTDIR)$(CONFDIR): $$(ls $(DESTDIR)$(CONFDIR))"; fi
+
+# --- deb: the Debian package ---------------------------------------------------
+# scripts/mkdeb builds it in build/deb/ with dpkg-buildpackage; debian/rules
+# calls `make` and `make install PREFIX=/usr` there.  The version is
+# scripts/version's (VERSION, plus the commit in a git checkout).
+
+LINTIAN   ?=
+
+deb: ## [LINTIAN=0]: build/tcaccel_<version>_<arch>.deb (debian/, dpkg-buildpackage, lintian)
+	$(Q)scripts/mkdeb --out $(OUTPUT) $(if $(filter 0 no false,$(LINTIAN)),--no-lintian)

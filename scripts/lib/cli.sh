@@ -289,7 +289,8 @@ EOF
 	service) cat <<EOF
 What the systemd unit tcaccel@INSTANCE.service runs.  Reads the config
 (default $TCACCEL_CONFDIR/INSTANCE.conf; a missing file means the defaults)
-with KEY=VALUE lines: IFACE (default INSTANCE), NETNS, MODE, FIREWALL,
+with KEY=VALUE lines: IFACE (default INSTANCE; "all": every Ethernet
+interface of the netns, as 'load all', and stop unloads them all), NETNS, MODE, FIREWALL,
 FORCE=0|1, DEBUG=0|1, WAIT (seconds, default 60).  start/reload wait until
 the netns and the device exist and the device is up, then load (idempotent:
 the program is replaced in place, counters kept); stop unloads; watch waits

@@ -19,12 +19,14 @@ source "${BASH_SOURCE[0]%/*}/cli.sh"
 # iputils-ping socat tcpdump python3 bats* shellcheck; sockmap demo: iperf3;
 # the unit and man page tests: systemd (systemd-analyze) groff-base man-db;
 # make bench: netsniff-ng (trafgen) sockperf gnuplot-nox; linux-perf for profiling;
-# make lint: pyflakes3 (the tests' Python).
+# make lint: pyflakes3 (the tests' Python); make deb: debhelper dpkg-dev lintian;
+# the Ansible role: ansible-core python3-apt.
 readonly -a DEB_PACKAGES=(
 	make clang llvm libbpf-dev libc6-dev bpftool iproute2 jq util-linux procps
 	nftables iptables conntrack iputils-ping socat tcpdump python3 iperf3
 	bats bats-assert bats-support shellcheck systemd groff-base man-db
 	netsniff-ng sockperf gnuplot-nox linux-perf pyflakes3
+	debhelper dpkg-dev lintian ansible-core python3-apt
 )
 
 cmd_deps() {

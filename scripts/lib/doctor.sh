@@ -40,8 +40,10 @@ cmd_doctor() {
 	cli_parse doctor "$@"
 	echo "tcaccel doctor"
 	check fail "running as root" "run as root (sudo make doctor)" test "$EUID" -eq 0
-	local c
-	for c in clang bpftool tc ip jq nsenter; do
+	local c tools=(bpftool tc ip jq nsenter)
+	# clang builds the object: a checkout needs it, an installed package not.
+	[[ -f "$TCACCEL_ROOT/Makefile" ]] && tools=(clang "${tools[@]}")
+	for c in "${tools[@]}"; do
 		check fail "$c installed" "make deps" have "$c"
 	done
 	check fail "tc loads BTF maps (iproute2 built with libbpf)" \

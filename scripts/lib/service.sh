@@ -9,7 +9,9 @@
 # (default /etc/tcaccel/INSTANCE.conf, absent = defaults) holds KEY=VALUE
 # lines, '#' comments; it is parsed, never sourced:
 #
-#   IFACE=eth0       the device (default: INSTANCE)
+#   IFACE=eth0       the device (default: INSTANCE); "all": every Ethernet
+#                    interface of the netns (`load all`; reload picks up new
+#                    ones, stop unloads every one)
 #   NETNS=           its network namespace (default: this one)
 #   MODE=auto        load --mode
 #   FIREWALL=        load --firewall respect|bypass|refuse (default: respect
@@ -61,10 +63,12 @@ service_conf() {
 	done <"$file"
 }
 
-# True when NS (if any) exists and DEV exists there with IFF_UP.
+# True when NS (if any) exists and DEV exists there with IFF_UP (DEV "all":
+# the netns is enough).
 service_dev_up() {
 	local ns=$1 dev=$2
 	if [[ -n "$ns" ]]; then netns_exists "$ns" || return 1; fi
+	[[ "$dev" != all ]] || return 0
 	in_ns "$ns" ip -j link show dev "$dev" 2>/dev/null | jq -e '.[0].flags | index("UP")' >/dev/null
 }
 
