@@ -244,16 +244,18 @@ flap() {
 	# Down: the flow stalls.  Over half a second, where the shaped flow
 	# moves a megabyte, at most what was in flight arrives.
 	sent=$(stat -c %s "$out")
+	# Node 2's counters while nothing moves (read before the link is up:
+	# the rest of the flow may take less than reading them takes).
+	local in=vxlan0
+	[[ "$lab" == "$NR" ]] && in=eth0
+	f0b=$(fwd "$b")
+	fw0=$(fast "$b" "$in")
 	sleep 0.5
 	frozen=$(stat -c %s "$out")
 	in_ns "$a" ip link set eth0 up
 	# What the node's agents do on link up (IPv6 addresses and the routes
 	# through the link went with it): idempotent.
 	LAB=$lab "$ROOT/netns/cluster" sync 1
-	local in=vxlan0
-	[[ "$lab" == "$NR" ]] && in=eth0
-	f0b=$(fwd "$b")
-	fw0=$(fast "$b" "$in")
 	wait "$spid"
 	wait "$lpid"
 	in_ns "$(pod "$lab" 1 1)" tc qdisc del dev eth0 root
