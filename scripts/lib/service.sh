@@ -82,7 +82,9 @@ cmd_service() {
 	esac
 	((${#ARGS[@]} <= 2)) || die "one instance at a time (got: ${ARGS[*]:1})"
 	[[ -n "$instance" ]] || die "which instance? e.g. tcaccel service $action eth0"
-	is_ifname "$instance" || die "instance '$instance': not an interface name"
+	# a plain name (it names the config file); the interface name rules
+	# apply to IFACE, which defaults to it
+	is_netns_name "$instance" || die "instance '$instance': not a plain name (letters, digits, '_', '.', '-')"
 
 	local SVC_IFACE=$instance SVC_NETNS="" SVC_MODE="" SVC_FIREWALL="" SVC_FORCE=0 SVC_DEBUG=0 SVC_WAIT=60
 	service_conf "${conf:-$TCACCEL_CONFDIR/$instance.conf}"
