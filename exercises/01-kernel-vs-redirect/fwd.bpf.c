@@ -3,11 +3,11 @@
  * Lesson 1 - kernel forwarding vs redirect.  Your file: README.md says
  * what to do; `make check` tells you whether it works.
  *
- * As it is, this program counts every packet and hands it back to the
- * kernel (TC_ACT_OK): the router's IP stack forwards it, and the router's
+ * As it is, this program counts every packet and leaves it to the kernel
+ * (TC_ACT_UNSPEC): the router's IP stack forwards it, and the router's
  * IpForwDatagrams counter grows.  Make it forward IPv4 itself.
  *
- * From ../common/: parse_ipv4() (lesson.h), rewrite()
+ * From ../common/: parse_ipv4() and the verdict note (lesson.h), rewrite()
  * (rewrite.h: lesson 2 is about it), count() and tcaccel_cnt (counters.h).
  */
 #include "lesson.h"
@@ -22,7 +22,7 @@ int fwd(struct __sk_buff *skb)
 
 	/* Only plain IPv4 a router may forward; the rest goes to the kernel. */
 	if (!parse_ipv4(skb, &eth, &ip))
-		return count(PASSED, TC_ACT_OK);
+		return count(PASSED, TC_ACT_UNSPEC);
 
 	/*
 	 * TODO 1: ask the kernel's FIB where this packet goes.  Declare a
@@ -38,7 +38,7 @@ int fwd(struct __sk_buff *skb)
 	 * answer: leave the packet to the kernel, as below.
 	 */
 
-	return count(PASSED, TC_ACT_OK);
+	return count(PASSED, TC_ACT_UNSPEC);
 }
 
 char _license[] SEC("license") = "GPL";

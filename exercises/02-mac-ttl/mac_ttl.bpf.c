@@ -46,9 +46,9 @@ int mac_ttl(struct __sk_buff *skb)
 
 	/* Only plain IPv4 a router may forward; the rest goes to the kernel. */
 	if (!parse_ipv4(skb, &eth, &ip))
-		return count(PASSED, TC_ACT_OK);
+		return count(PASSED, TC_ACT_UNSPEC);
 	if (fib_lookup_ipv4(skb, ip, &fib) != BPF_FIB_LKUP_RET_SUCCESS)
-		return count(PASSED, TC_ACT_OK);	/* local, no route, no neighbour...: the kernel's job */
+		return count(PASSED, TC_ACT_UNSPEC);	/* local, no route, no neighbour...: the kernel's job */
 
 	rewrite(eth, ip, &fib);
 	return count(REDIRECTED, bpf_redirect(fib.ifindex, 0));

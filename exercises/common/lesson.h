@@ -16,6 +16,15 @@
  *  - nothing here writes the packet, defines a map or decides a verdict:
  *    that is each lesson's own part (rewrite.h and counters.h, next to
  *    this file, hold the pieces that do, for the lessons that reuse them).
+ *
+ * Lesson: the verdict for "not mine, kernel carry on" is TC_ACT_UNSPEC,
+ * not TC_ACT_OK.  The lessons attach with `tc filter ... bpf da` (direct
+ * action: the program's return value is the verdict).  cls_bpf moves on to
+ * the next filter on the hook only on TC_ACT_UNSPEC (-1); TC_ACT_OK (0)
+ * ends classification there, so every filter behind yours - somebody's
+ * firewall rule, say - would silently stop running.  With no filter behind,
+ * both let the packet into the stack; only UNSPEC is a good neighbour.
+ * (tcx, kernel 6.6, calls the same value TCX_NEXT.)
  */
 #ifndef EX_LESSON_H
 #define EX_LESSON_H

@@ -5,8 +5,8 @@
  * At tc ingress: plain IPv4 goes to the FIB (bpf_fib_lookup); when the FIB
  * names a next hop, the frame is rewritten and handed straight to the
  * egress device (bpf_redirect).  The router's IP stack never sees it:
- * IpForwDatagrams does not move.  Everything else: TC_ACT_OK, the kernel
- * does what it always does.
+ * IpForwDatagrams does not move.  Everything else: TC_ACT_UNSPEC, the
+ * kernel does what it always does.
  */
 #include "lesson.h"
 #include "rewrite.h"
@@ -22,7 +22,7 @@ int fwd(struct __sk_buff *skb)
 
 	/* Only plain IPv4 a router may forward; the rest goes to the kernel. */
 	if (!parse_ipv4(skb, &eth, &ip))
-		return count(PASSED, TC_ACT_OK);
+		return count(PASSED, TC_ACT_UNSPEC);
 
 	/* The question the kernel's ip_route_input() asks, from the headers. */
 	fib.family = AF_INET;
@@ -35,7 +35,7 @@ int fwd(struct __sk_buff *skb)
 
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return count(PASSED, TC_ACT_OK);	/* local, no route, no neighbour...: the kernel's job */
+		return count(PASSED, TC_ACT_UNSPEC);	/* local, no route, no neighbour...: the kernel's job */
 
 	rewrite(eth, ip, &fib);
 	return count(REDIRECTED, bpf_redirect(fib.ifindex, 0));

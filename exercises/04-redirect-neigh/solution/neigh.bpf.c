@@ -25,12 +25,12 @@ int neigh(struct __sk_buff *skb)
 
 	/* Only plain IPv4 a router may forward; the rest goes to the kernel. */
 	if (!parse_ipv4(skb, &eth, &ip))
-		return count(PASSED, TC_ACT_OK);
+		return count(PASSED, TC_ACT_UNSPEC);
 
 	rc = fib_lookup_ipv4(skb, ip, &fib);
 	/* NO_NEIGH still names the egress device: the neighbour code resolves it. */
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return count(PASSED, TC_ACT_OK);	/* local, no route...: the kernel's job */
+		return count(PASSED, TC_ACT_UNSPEC);	/* local, no route...: the kernel's job */
 
 	ip_ttl_dec(ip);	/* the MACs are the neighbour code's now; the TTL is still ours */
 	/* MACs from the neighbour table, resolved if needed (NULL: the kernel

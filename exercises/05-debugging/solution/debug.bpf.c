@@ -58,16 +58,16 @@ int debug(struct __sk_buff *skb)
 	long rc;
 
 	if ((void *)(ip + 1) > data_end)
-		return why(skb, R_SHORT, skb->len, TC_ACT_OK);
+		return why(skb, R_SHORT, skb->len, TC_ACT_UNSPEC);
 	/* detail: the EtherType as this program reads it */
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return why(skb, R_NOT_IPV4, eth->h_proto, TC_ACT_OK);
+		return why(skb, R_NOT_IPV4, eth->h_proto, TC_ACT_UNSPEC);
 	if (ip->ihl != 5 || ip->ttl <= 1)
-		return why(skb, R_NOT_PLAIN, ip->ttl, TC_ACT_OK);
+		return why(skb, R_NOT_PLAIN, ip->ttl, TC_ACT_UNSPEC);
 
 	rc = fib_lookup_ipv4(skb, ip, &fib);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return why(skb, R_FIB, rc, TC_ACT_OK);	/* detail: BPF_FIB_LKUP_RET_* */
+		return why(skb, R_FIB, rc, TC_ACT_UNSPEC);	/* detail: BPF_FIB_LKUP_RET_* */
 
 	rewrite(eth, ip, &fib);
 	return why(skb, R_REDIRECT, fib.ifindex, bpf_redirect(fib.ifindex, 0));	/* detail: egress */
