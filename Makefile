@@ -49,7 +49,7 @@ BPF_EXTRA ?=
 
 # Every $(BPF_DIR)/NAME.bpf.c is a product: build/NAME.bpf.o (BPF_DIR: another
 # source tree, e.g. a deliberately broken copy in a test).  tests/bpf/ holds
-# the tests' checker programs (build/tests/NAME.bpf.o).
+# the tests' checker programs (build/tests/NAME.bpf.o) and their headers.
 BPF_DIR   ?= bpf
 BPF_HDRS  := $(wildcard $(BPF_DIR)/include/*.h)
 BPF_OBJS  := $(patsubst $(BPF_DIR)/%.bpf.c,$(OUTPUT)/%.bpf.o,$(wildcard $(BPF_DIR)/*.bpf.c))
@@ -84,7 +84,7 @@ $(OUTPUT)/%.bpf.o: $(BPF_DIR)/%.bpf.c $(BPF_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -c $< -o $@
 
-$(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c
+$(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(wildcard tests/bpf/*.h)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -11,10 +11,16 @@
 #
 # Needs root (network namespaces, BPF) and the project's packages
 # (../../scripts/tcaccel deps).
+#
+# The pieces the lessons share are headers in ../common/ (lesson.h,
+# rewrite.h, counters.h): `#include "lesson.h"` finds them through -I.
 
 CLANG   ?= clang
 OUT     ?= build
 SOLUTION ?=
+
+# common/ next to this file, whichever lesson includes it.
+EX_COMMON := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))common)
 
 ifneq ($(filter 1 yes true,$(SOLUTION)),)
 SRC := solution/$(PROG).bpf.c
@@ -35,9 +41,9 @@ BPF_CFLAGS ?= -g -O2 -target bpf -Wall -Wextra -Werror \
 
 all: $(OBJ)
 
-$(OBJ): $(SRC)
+$(OBJ): $(SRC) $(wildcard $(EX_COMMON)/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -I$(EX_COMMON) -c $< -o $@
 
 check: $(OBJ)
 	@./check $(OBJ)

@@ -21,6 +21,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "counters.h"	/* ../common/: tcaccel_cnt and cnt_add() */
 
 #define AF_INET 2
 
@@ -39,24 +40,8 @@ struct {
 	__type(value, __u64);
 } tcaccel_socks SEC(".maps");
 
-/* What the check reads: [0] sockets added, [1] bytes redirected. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} tcaccel_cnt SEC(".maps");
-
+/* What the check reads in tcaccel_cnt: [0] sockets added, [1] bytes redirected. */
 enum { SOCKETS = 0, BYTES = 1 };
-
-/* ("unused" keeps the compiler quiet until you call it.) */
-static __always_inline __attribute__((unused)) void add(__u32 what, __u64 n)
-{
-	__u64 *c = bpf_map_lookup_elem(&tcaccel_cnt, &what);
-
-	if (c)
-		__sync_fetch_and_add(c, n);
-}
 
 SEC("sockops")
 int ex_sockops(struct bpf_sock_ops *skops)
@@ -75,7 +60,7 @@ int ex_sockops(struct bpf_sock_ops *skops)
 	 * local_port is in host byte order, remote_port in network byte order
 	 * as a 32-bit value: bpf_ntohl() gives the port)
 	 * and put the socket in tcaccel_socks with bpf_sock_hash_update();
-	 * add(SOCKETS, 1) when that returns 0.
+	 * cnt_add(SOCKETS, 1) when that returns 0.
 	 */
 	(void)key;
 	return 1;
@@ -89,7 +74,7 @@ int ex_msg(struct sk_msg_md *msg)
 	 * local address is msg's remote one, and back; same byte orders as in
 	 * TODO 1) and move the message into that socket's receive queue:
 	 * bpf_msg_redirect_hash(msg, &tcaccel_socks, &peer, BPF_F_INGRESS).
-	 * add(BYTES, msg->size) when it returns SK_PASS, and return its answer.
+	 * cnt_add(BYTES, msg->size) when it returns SK_PASS, and return its answer.
 	 */
 	(void)msg;
 	return SK_PASS;	/* as it is: the data goes the usual way, over TCP/IP */

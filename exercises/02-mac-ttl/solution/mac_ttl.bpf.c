@@ -5,35 +5,11 @@
  * bpf_redirect() sends the frame exactly as it is.  A router must change
  * three things on the way: the destination MAC (the next hop's), the
  * source MAC (its own egress port's), and the TTL (one less, so a routing
- * loop ends), with the IPv4 header checksum updated to match.
+ * loop ends), with the IPv4 header checksum updated to match.  From lesson
+ * 3 on, this rewrite() comes from ../common/rewrite.h.
  */
-#include <linux/bpf.h>
-#include <linux/pkt_cls.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-
-#define AF_INET 2
-
-/* Two counters the check reads: [0] passed to the kernel, [1] redirected. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} tcaccel_cnt SEC(".maps");
-
-enum { PASSED = 0, REDIRECTED = 1 };
-
-static __always_inline int count(__u32 what, int verdict)
-{
-	__u64 *c = bpf_map_lookup_elem(&tcaccel_cnt, &what);
-
-	if (c)
-		__sync_fetch_and_add(c, 1);
-	return verdict;
-}
+#include "lesson.h"
+#include "counters.h"
 
 /*
  * What a router does to a frame it forwards: new MACs for the next link
@@ -62,30 +38,15 @@ static __always_inline void rewrite(struct ethhdr *eth, struct iphdr *ip,
 SEC("tc")
 int mac_ttl(struct __sk_buff *skb)
 {
-	void *data_end = (void *)(long)skb->data_end;
-	void *data = (void *)(long)skb->data;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = data + sizeof(*eth);
-	struct bpf_fib_lookup fib = {};
-	long rc;
+	struct bpf_fib_lookup fib;
+	struct ethhdr *eth;
+	struct iphdr *ip;
 
 	/* Only plain IPv4 a router may forward; the rest goes to the kernel. */
-	if ((void *)(ip + 1) > data_end)
-		return count(PASSED, TC_ACT_OK);
-	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 || ip->ttl <= 1)
-		return count(PASSED, TC_ACT_OK);
-
-	fib.family = AF_INET;
-	fib.tos = ip->tos;
-	fib.l4_protocol = ip->protocol;
-	fib.tot_len = bpf_ntohs(ip->tot_len);
-	fib.ipv4_src = ip->saddr;
-	fib.ipv4_dst = ip->daddr;
-	fib.ifindex = skb->ingress_ifindex;
-
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return count(PASSED, TC_ACT_OK);	/* local, no route, no neighbour...: the kernel's job */
+	if (!parse_ipv4(skb, &eth, &ip))
+		return count(PASSED, TC_ACT_UNSPEC);
+	if (fib_lookup_ipv4(skb, ip, &fib) != BPF_FIB_LKUP_RET_SUCCESS)
+		return count(PASSED, TC_ACT_UNSPEC);	/* local, no route, no neighbour...: the kernel's job */
 
 	rewrite(eth, ip, &fib);
 	return count(REDIRECTED, bpf_redirect(fib.ifindex, 0));

@@ -8,15 +8,13 @@
  * test: eth->h_proto is in network byte order (big endian), ETH_P_IP is a
  * host-order constant; on a little-endian CPU 0x0800 reads as 0x0008.
  * bpf_htons(ETH_P_IP) turns the constant around at compile time.
+ *
+ * From ../common/: fib_lookup_ipv4() (lesson.h) and rewrite() (rewrite.h,
+ * lesson 2).  The tests of the frame are written out here, each decision
+ * with a reason of its own, and the counters are this lesson's own map.
  */
-#include <linux/bpf.h>
-#include <linux/pkt_cls.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-
-#define AF_INET 2
+#include "lesson.h"
+#include "rewrite.h"
 
 /* Why a packet went where it went: one counter each, in tcaccel_why. */
 enum reason { R_REDIRECT, R_SHORT, R_NOT_IPV4, R_NOT_PLAIN, R_FIB, R_MAX };
@@ -49,18 +47,6 @@ static __always_inline int why(const struct __sk_buff *skb, __u32 reason, __u32 
 	return verdict;
 }
 
-static __always_inline void rewrite(struct ethhdr *eth, struct iphdr *ip,
-				    const struct bpf_fib_lookup *fib)
-{
-	__u32 check = ip->check;
-
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
-	check += bpf_htons(0x0100);
-	ip->check = (__u16)(check + (check >= 0xFFFF));
-	ip->ttl--;
-}
-
 SEC("tc")
 int debug(struct __sk_buff *skb)
 {
@@ -68,28 +54,20 @@ int debug(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	struct ethhdr *eth = data;
 	struct iphdr *ip = data + sizeof(*eth);
-	struct bpf_fib_lookup fib = {};
+	struct bpf_fib_lookup fib;
 	long rc;
 
 	if ((void *)(ip + 1) > data_end)
-		return why(skb, R_SHORT, skb->len, TC_ACT_OK);
+		return why(skb, R_SHORT, skb->len, TC_ACT_UNSPEC);
 	/* detail: the EtherType as this program reads it */
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return why(skb, R_NOT_IPV4, eth->h_proto, TC_ACT_OK);
+		return why(skb, R_NOT_IPV4, eth->h_proto, TC_ACT_UNSPEC);
 	if (ip->ihl != 5 || ip->ttl <= 1)
-		return why(skb, R_NOT_PLAIN, ip->ttl, TC_ACT_OK);
+		return why(skb, R_NOT_PLAIN, ip->ttl, TC_ACT_UNSPEC);
 
-	fib.family = AF_INET;
-	fib.tos = ip->tos;
-	fib.l4_protocol = ip->protocol;
-	fib.tot_len = bpf_ntohs(ip->tot_len);
-	fib.ipv4_src = ip->saddr;
-	fib.ipv4_dst = ip->daddr;
-	fib.ifindex = skb->ingress_ifindex;
-
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	rc = fib_lookup_ipv4(skb, ip, &fib);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return why(skb, R_FIB, rc, TC_ACT_OK);	/* detail: BPF_FIB_LKUP_RET_* */
+		return why(skb, R_FIB, rc, TC_ACT_UNSPEC);	/* detail: BPF_FIB_LKUP_RET_* */
 
 	rewrite(eth, ip, &fib);
 	return why(skb, R_REDIRECT, fib.ifindex, bpf_redirect(fib.ifindex, 0));	/* detail: egress */

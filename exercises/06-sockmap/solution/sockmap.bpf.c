@@ -20,6 +20,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "counters.h"	/* ../common/: tcaccel_cnt and cnt_add() */
 
 #define AF_INET 2
 
@@ -38,23 +39,8 @@ struct {
 	__type(value, __u64);
 } tcaccel_socks SEC(".maps");
 
-/* What the check reads: [0] sockets added, [1] bytes redirected. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} tcaccel_cnt SEC(".maps");
-
+/* What the check reads in tcaccel_cnt: [0] sockets added, [1] bytes redirected. */
 enum { SOCKETS = 0, BYTES = 1 };
-
-static __always_inline void add(__u32 what, __u64 n)
-{
-	__u64 *c = bpf_map_lookup_elem(&tcaccel_cnt, &what);
-
-	if (c)
-		__sync_fetch_and_add(c, n);
-}
 
 SEC("sockops")
 int ex_sockops(struct bpf_sock_ops *skops)
@@ -74,7 +60,7 @@ int ex_sockops(struct bpf_sock_ops *skops)
 	key.local_port = skops->local_port;
 	key.remote_port = bpf_ntohl(skops->remote_port);
 	if (bpf_sock_hash_update(skops, &tcaccel_socks, &key, BPF_ANY) == 0)
-		add(SOCKETS, 1);
+		cnt_add(SOCKETS, 1);
 	return 1;
 }
 
@@ -92,7 +78,7 @@ int ex_msg(struct sk_msg_md *msg)
 
 	ret = bpf_msg_redirect_hash(msg, &tcaccel_socks, &peer, BPF_F_INGRESS);
 	if (ret == SK_PASS)
-		add(BYTES, msg->size);
+		cnt_add(BYTES, msg->size);
 	return ret;	/* SK_PASS: redirected; SK_DROP: no such socket (the sender gets an error) */
 }
 
