@@ -222,12 +222,12 @@ flood_paths() {
 		--dst "$SERVER_IP4" --proto udp --payload 100 >"$frame"
 	r0=$(counter "$NS_ROUTER" "$RT_IF_CLIENT" RPF_FAILED)
 	d0=$(snmp "$NS_ROUTER" TcpExtIPReversePathFilter)
-	local got
+	local arrived
 	udp_count_start "$NS_SERVER" 5201
 	in_ns "$NS_CLIENT" "$TRAFFIC" raw-send eth0 "$frame" 50
-	udp_count_stop got
+	udp_count_stop arrived
 	in_ns "$NS_ROUTER" sysctl -qw "net.ipv4.conf.$RT_IF_CLIENT.rp_filter=0"
-	assert_equal "received $got" "received 0"
+	assert_equal "received $arrived" "received 0"
 	assert_equal "rpf $(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" RPF_FAILED) - r0))" "rpf 50"
 	assert_equal "kernel drops $(($(snmp "$NS_ROUTER" TcpExtIPReversePathFilter) - d0))" "kernel drops 50"
 }
