@@ -83,6 +83,7 @@ help:
 	@echo '  make deps               install the Debian packages tcaccel needs'
 	@echo '  make doctor             check kernel features, mounts and tools'
 	@echo '  make test [TESTS=file]  lint + the bats suite, inside private namespaces'
+	@echo '  make vmtest [KERNELS="6.1 6.12"] [TESTS=file]  bats files in Debian kernels (qemu)'
 	@echo '  make lint               shellcheck every script'
 	@echo '  make fuzz [N=100000] [SEED=s]  mutated frames through the program, checked'
 	@echo
@@ -258,6 +259,15 @@ uninstall:
 	$(Q)rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDOCDIR)
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$(CONFDIR); fi
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then echo "  kept $(DESTDIR)$(CONFDIR): $$(ls $(DESTDIR)$(CONFDIR))"; fi
+
+# --- vmtest: the suite inside Debian's own kernels, under qemu ----------------
+# scripts/vmtest --help.  KERNELS: series (6.1 6.12) or package names;
+# TESTS: bats files (default: the core set).  Kernels are cached in
+# /var/cache/tcaccel/vmtest (TCACCEL_VMTEST_CACHE), never in the checkout.
+KERNELS ?=
+.PHONY: vmtest
+vmtest: all
+	$(Q)scripts/vmtest $(if $(KERNELS),--kernels "$(KERNELS)") $(TESTS)
 
 # --- bench: the fast path side by side with the direct wire and the kernel ------
 # Not part of `make test` (benchmarks are not tests); tests/70-bench.bats only
