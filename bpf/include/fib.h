@@ -88,6 +88,20 @@ static __always_inline __u32 tcaccel_fib_post(struct __sk_buff *skb,
 }
 
 /*
+ * The lookup flags for "no neighbour needed" (@skip): BPF_FIB_LOOKUP_SKIP_NEIGH
+ * where the kernel has it (upstream 6.3; Debian's 6.1 has it backported).
+ * Kernels without it answer -EINVAL to a flag they do not know (the whole
+ * lookup fails), so there `load` sets
+ * TCACCEL_F_NO_SKIP_NEIGH and we look up plainly: the egress, the next hop
+ * and the MTU check come before the neighbour lookup, so the answer is the
+ * same apart from NO_NEIGH for an unknown neighbour.
+ */
+static __always_inline __u32 tcaccel_fib_skip_neigh(bool skip, __u32 cfg_flags)
+{
+	return skip && !(cfg_flags & TCACCEL_F_NO_SKIP_NEIGH) ? BPF_FIB_LOOKUP_SKIP_NEIGH : 0;
+}
+
+/*
  * bpf_redirect_peer() works only towards a veth (or netkit) whose peer is in
  * another netns and up; anything else the kernel drops (skb_do_redirect()).
  * The scripts keep the list of such devices in tcaccel_peers.
@@ -102,7 +116,8 @@ static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
  * leaves, per @mode:
  *   REDIRECT  SUCCESS -> REDIRECT
  *   PEER      SUCCESS -> PEER when the egress is peer-capable, else REDIRECT
- *   NEIGH     lookup with SKIP_NEIGH -> NEIGH (the neighbour need not exist)
+ *   NEIGH     lookup with SKIP_NEIGH -> NEIGH (the neighbour need not exist;
+ *             without SKIP_NEIGH: SUCCESS or NO_NEIGH -> NEIGH)
  *   AUTO      SUCCESS -> PEER or REDIRECT as PEER does; NO_NEIGH -> NEIGH
  * or a pass reason.  @l3_len/@ttl feed the checks of tcaccel_fib_post().
  *
@@ -116,14 +131,19 @@ static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
  * get their segments checked in tcaccel_fib_post() on every path.
  */
 static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
-						 __u32 mode, __u32 l3_len, __u8 ttl)
+						 __u32 mode, __u32 cfg_flags, __u32 l3_len, __u8 ttl)
 {
 	bool neigh = mode == TCACCEL_MODE_NEIGH;
 	__u32 reason;
 	long rc;
 
-	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), neigh ? BPF_FIB_LOOKUP_SKIP_NEIGH : 0);
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH && mode == TCACCEL_MODE_AUTO) {
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), tcaccel_fib_skip_neigh(neigh, cfg_flags));
+	/*
+	 * A kernel without SKIP_NEIGH looked the neighbour up too:
+	 * NEIGH takes SUCCESS and NO_NEIGH alike, as AUTO takes NO_NEIGH.
+	 */
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH &&
+	    (mode == TCACCEL_MODE_AUTO || mode == TCACCEL_MODE_NEIGH)) {
 		neigh = true;
 		rc = BPF_FIB_LKUP_RET_SUCCESS;
 	}

@@ -48,11 +48,13 @@ enum tcaccel_mode {
 	TCACCEL_MODE_AUTO = 4,		/* peer, else redirect; neigh when the neighbour is unknown */
 };
 
-/* tcaccel_cfg.flags, set by `load` from the interface's sysctls. */
+/* tcaccel_cfg.flags, set by `load` from the interface's sysctls and the kernel's features. */
 enum tcaccel_cfg_flags {
 	TCACCEL_F_RPF_STRICT	= 1 << 0,	/* rp_filter = 1: reverse route via this device */
 	TCACCEL_F_RPF_LOOSE	= 1 << 1,	/* rp_filter = 2: some reverse route exists */
 	TCACCEL_F_CT_GATE	= 1 << 2,	/* firewall `respect`: established flows only */
+	/* From bit 8 up: what the kernel lacks (scripts/lib/features.sh probes it). */
+	TCACCEL_F_NO_SKIP_NEIGH	= 1 << 8,	/* no BPF_FIB_LOOKUP_SKIP_NEIGH (fib.h) */
 };
 
 struct tcaccel_cfg {
