@@ -265,9 +265,10 @@ uninstall:
 # TESTS: bats files (default: the core set).  Kernels are cached in
 # /var/cache/tcaccel/vmtest (TCACCEL_VMTEST_CACHE), never in the checkout.
 KERNELS ?=
+FILTER  ?=
 .PHONY: vmtest
 vmtest: all
-	$(Q)scripts/vmtest $(if $(KERNELS),--kernels "$(KERNELS)") $(TESTS)
+	$(Q)scripts/vmtest $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(FILTER),--filter "$(FILTER)") $(TESTS)
 
 # --- bench: the fast path side by side with the direct wire and the kernel ------
 # Not part of `make test` (benchmarks are not tests); tests/70-bench.bats only
