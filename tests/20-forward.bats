@@ -119,7 +119,9 @@ tcp_transfer() {
 	local ip r0 sent got
 	for ip in "$SERVER_IP4" "$SERVER_IP6"; do
 		r0=$(forwarded "$NS_ROUTER" "$RT_IF_CLIENT")
-		bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5002 2000 2
+		# (20 s of silence at most: the sender starts in seconds in a TCG
+		# guest; the receiver returns once all are in)
+		bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5002 2000 20
 		wait_listen "$NS_SERVER" 5002 udp
 		sent=$(in_ns "$NS_CLIENT" "$TRAFFIC" udp-send "$ip" 5002 2000 1000)
 		wait "$BG_PID"
@@ -167,7 +169,7 @@ flood_paths() {
 	"$PKT" v4 --smac "$CLIENT_MAC" --dmac "$RT_CLIENT_MAC" --src "$CLIENT_IP4" \
 		--dst "$SERVER_IP4" --proto udp --payload 200 >"$frame"
 	r0=$(forwarded "$NS_ROUTER" "$RT_IF_CLIENT")
-	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5201 1 2
+	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5201 1 20
 	wait_listen "$NS_SERVER" 5201 udp
 	in_ns "$NS_CLIENT" "$TRAFFIC" raw-send eth0 "$frame" 200
 	wait "$BG_PID"

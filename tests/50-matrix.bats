@@ -151,7 +151,9 @@ teardown() {
 	fr0=$(snmp "$NS_ROUTER" IpFragCreates)
 	tb0=$(snmp "$NS_ROUTER" Icmp6OutPktTooBigs)
 
-	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5201 3 2
+	# (up to 20 s until the first datagram: a sender's start takes seconds
+	# in a TCG guest; the receiver returns once all 3 are in)
+	bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5201 3 20
 	wait_listen "$NS_SERVER" 5201 udp
 	got=$(in_ns "$NS_CLIENT" "$TRAFFIC" udp-gso-send "$SERVER_IP4" 5201 3 8000)
 	wait "$BG_PID"
