@@ -187,4 +187,4 @@ tap_stop() {
 }
 
 # pcap filters for tap_start
-ECHO_REQUESTS='icmp[icmptype] == icmp-echo or (icmp6 and ip6[40] == 128)'
+export ECHO_REQUESTS='icmp[icmptype] == icmp-echo or (icmp6 and ip6[40] == 128)'
