@@ -44,8 +44,7 @@ declare -gA FEAT=()
 feat_names() {
 	[[ -r "$1" ]] || return 0
 	tr '\0' '\n' <"$1" 2>/dev/null |
-		grep -E '^(BPF_FIB_LOOKUP_[A-Z_]+|BPF_FUNC_(fib_lookup|redirect|redirect_peer|redirect_neigh|check_mtu|skb_pull_data)|bpf_skb_ct_lookup|bpf_skb_ct_alloc|bpf_ct_[a-z_]+|bpf_ct_opts)$' |
-		sort -u || true
+		grep -E '^(BPF_FIB_LOOKUP_[A-Z_]+|BPF_FUNC_(fib_lookup|redirect|redirect_peer|redirect_neigh|check_mtu|skb_pull_data)|bpf_skb_ct_lookup|bpf_skb_ct_alloc|bpf_ct_[a-z_]+|bpf_ct_opts)$' || true
 }
 
 # features_probe: fill FEAT[] (1 = present, 0 = absent) for this kernel.
@@ -69,8 +68,9 @@ features_probe() {
 		return 0
 	fi
 	FEAT[btf]=1
-	names=$(feat_names "$vmlinux")
-	_has() { grep -qx -- "$1" <<<"$names"; }
+	names=$'\n'$(feat_names "$vmlinux")$'\n'
+	# (a pattern match, not grep: a process costs ~0.2 s in a TCG guest)
+	_has() { [[ "$names" == *$'\n'"$1"$'\n'* ]]; }
 	FEAT[fib_skip_neigh]=0 FEAT[fib_tbid]=0 FEAT[fib_src]=0 FEAT[fib_mark]=0
 	_has BPF_FIB_LOOKUP_SKIP_NEIGH && FEAT[fib_skip_neigh]=1
 	_has BPF_FIB_LOOKUP_TBID && FEAT[fib_tbid]=1
@@ -87,7 +87,7 @@ features_probe() {
 		FEAT[ct_where]=vmlinux
 	elif [[ -r "$TCACCEL_BTF_DIR/nf_conntrack" ]]; then
 		ct=$TCACCEL_BTF_DIR/nf_conntrack
-		names=$(feat_names "$ct")
+		names=$'\n'$(feat_names "$ct")$'\n'
 		FEAT[ct_where]=nf_conntrack
 	elif modinfo nf_conntrack >/dev/null 2>&1; then
 		FEAT[ct_where]="module nf_conntrack not loaded"
