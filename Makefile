@@ -83,7 +83,8 @@ help:
 	@echo '  make deps               install the Debian packages tcaccel needs'
 	@echo '  make doctor             check kernel features, mounts and tools'
 	@echo '  make test [TESTS=file]  lint + the bats suite, inside private namespaces'
-	@echo '  make vmtest [KERNELS="6.1 6.12"] [TESTS=file]  bats files in Debian kernels (qemu)'
+	@echo '  make vmtest [KERNELS="6.1 6.12"] [TESTS=file] [FILTER=re] [PARALLEL=1]'
+	@echo '                          bats files inside Debian kernels (qemu)'
 	@echo '  make lint               shellcheck every script'
 	@echo '  make fuzz [N=100000] [SEED=s]  mutated frames through the program, checked'
 	@echo
@@ -264,11 +265,14 @@ uninstall:
 # scripts/vmtest --help.  KERNELS: series (6.1 6.12) or package names;
 # TESTS: bats files (default: the core set).  Kernels are cached in
 # /var/cache/tcaccel/vmtest (TCACCEL_VMTEST_CACHE), never in the checkout.
+# PARALLEL=1 boots the kernels at once (the CPUs shared out).
 KERNELS ?=
 FILTER  ?=
+PARALLEL ?=
 .PHONY: vmtest
 vmtest: all
-	$(Q)scripts/vmtest $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(FILTER),--filter "$(FILTER)") $(TESTS)
+	$(Q)scripts/vmtest $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(FILTER),--filter "$(FILTER)") \
+		$(if $(filter 1 yes true,$(PARALLEL)),--parallel) $(TESTS)
 
 # --- bench: the fast path side by side with the direct wire and the kernel ------
 # Not part of `make test` (benchmarks are not tests); tests/70-bench.bats only
