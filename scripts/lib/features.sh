@@ -99,6 +99,11 @@ features_probe() {
 		_has bpf_skb_ct_lookup && _has bpf_ct_release && FEAT[ct_kfuncs]=1
 		_has bpf_ct_change_timeout && FEAT[ct_change_timeout]=1
 		_has bpf_ct_set_nat_info && FEAT[ct_set_nat_info]=1
+		# (a modular NAT registers it from nf_nat, with BTF of its own)
+		if ((FEAT[ct_set_nat_info] == 0)) && [[ -r "$TCACCEL_BTF_DIR/nf_nat" ]]; then
+			names=$'\n'$(feat_names "$TCACCEL_BTF_DIR/nf_nat")$'\n'
+			_has bpf_ct_set_nat_info && FEAT[ct_set_nat_info]=1
+		fi
 	fi
 	FEAT[ct_btf]=$ct
 	unset -f _has
@@ -203,9 +208,10 @@ features_doctor() {
 		sizes=$(features_ct_opts_sizes)
 		printf '  yes   %-34s in %s; bpf_ct_opts sizes accepted: %s\n' "conntrack kfuncs" \
 			"${FEAT[ct_where]}" "${sizes:-unknown}"
-		_row "${FEAT[ct_change_timeout]}" bpf_ct_change_timeout 6.1 \
+		_row "${FEAT[ct_change_timeout]}" bpf_ct_change_timeout "upstream 6.0" \
 			"the object cannot load (respect refreshes timeouts)"
-		_row "${FEAT[ct_set_nat_info]}" bpf_ct_set_nat_info 6.2 "no NAT on the fast path"
+		_row "${FEAT[ct_set_nat_info]}" bpf_ct_set_nat_info "upstream 6.1" \
+			"not in vmlinux, nf_conntrack or a loaded nf_nat (NAT on the fast path needs it)"
 	elif [[ "${FEAT[ct_where]}" == "module nf_conntrack not loaded" ]]; then
 		printf '  ?     %-34s %s\n' "conntrack kfuncs" \
 			"module nf_conntrack not loaded: firewall respect loads it and checks again"
