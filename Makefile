@@ -115,7 +115,7 @@ help: ## this list
 	@echo
 	@echo 'Variables: IFACE NETNS MODE FIREWALL FORCE FORMAT DURATION (load/status/trace),'
 	@echo '  TOPO CONTAINERS NODES PODS OVERLAY KEEP (lab/demo), TESTS (test), N SEED (fuzz),'
-	@echo '  QUICK BENCH_OUT (bench), LINTIAN=0 (deb),'
+	@echo '  QUICK BENCH_OUT (bench), LINTIAN=0 (deb), KERNELS FILTER PARALLEL (vmtest),'
 	@echo '  CGROUP (sockmap), PREFIX DESTDIR SYSCONFDIR (install), V=1 (full commands).'
 	@echo 'Every CLI target has --help: scripts/tcaccel COMMAND --help, netns/lab --help.'
 
@@ -256,6 +256,19 @@ uninstall: ## remove what install put there (your /etc/tcaccel/*.conf stay)
 	$(Q)rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDOCDIR)
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then rmdir --ignore-fail-on-non-empty $(DESTDIR)$(CONFDIR); fi
 	$(Q)if [ -d $(DESTDIR)$(CONFDIR) ]; then echo "  kept $(DESTDIR)$(CONFDIR): $$(ls $(DESTDIR)$(CONFDIR))"; fi
+
+# --- vmtest: the suite inside Debian's own kernels, under qemu ----------------
+# scripts/vmtest --help.  KERNELS: series (6.1 6.12) or package names;
+# TESTS: bats files (default: the core set).  Kernels are cached in
+# /var/cache/tcaccel/vmtest (TCACCEL_VMTEST_CACHE), never in the checkout.
+# PARALLEL=1 boots the kernels at once (the CPUs shared out).
+KERNELS ?=
+FILTER  ?=
+PARALLEL ?=
+.PHONY: vmtest
+vmtest: all ## [KERNELS="6.1 6.12"] [TESTS=..] [FILTER=re] [PARALLEL=1]: bats files inside Debian kernels (qemu)
+	$(Q)scripts/vmtest $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(FILTER),--filter "$(FILTER)") \
+		$(if $(call yes,$(PARALLEL)),--parallel) $(TESTS)
 
 # --- deb: the Debian package ---------------------------------------------------
 # scripts/mkdeb builds it in build/deb/ with dpkg-buildpackage; debian/rules

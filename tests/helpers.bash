@@ -227,5 +227,4 @@ tap_stop() {
 }
 
 # pcap filters for tap_start
-# shellcheck disable=SC2034 # the test files use it
-ECHO_REQUESTS='icmp[icmptype] == icmp-echo or (icmp6 and ip6[40] == 128)'
+export ECHO_REQUESTS='icmp[icmptype] == icmp-echo or (icmp6 and ip6[40] == 128)'

@@ -137,6 +137,20 @@ static __always_inline __u32 tcaccel_fib_post(struct __sk_buff *skb,
 }
 
 /*
+ * The lookup flags for "no neighbour needed" (@skip): BPF_FIB_LOOKUP_SKIP_NEIGH
+ * where the kernel has it (upstream 6.3; Debian's 6.1 has it backported).
+ * Kernels without it answer -EINVAL to a flag they do not know (the whole
+ * lookup fails), so there `load` sets
+ * TCACCEL_F_NO_SKIP_NEIGH and we look up plainly: the egress, the next hop
+ * and the MTU check come before the neighbour lookup, so the answer is the
+ * same apart from NO_NEIGH for an unknown neighbour.
+ */
+static __always_inline __u32 tcaccel_fib_skip_neigh(bool skip, __u32 cfg_flags)
+{
+	return skip && !(cfg_flags & TCACCEL_F_NO_SKIP_NEIGH) ? BPF_FIB_LOOKUP_SKIP_NEIGH : 0;
+}
+
+/*
  * bpf_redirect_peer() works only towards a veth (or netkit) whose peer is in
  * another netns and up; anything else the kernel drops (skb_do_redirect()).
  * The scripts keep the list of such devices in tcaccel_peers.
@@ -148,10 +162,11 @@ static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
 
 /*
  * Look the packet up (@fib's query fields are filled; @flags: extra
- * BPF_FIB_LOOKUP_* flags, the mark) and decide how it leaves, per @mode:
+ * BPF_FIB_LOOKUP_* flags, the mark; @cfg_flags: the interface's) and decide how it leaves, per @mode:
  *   REDIRECT  SUCCESS -> REDIRECT
  *   PEER      SUCCESS -> PEER when the egress is peer-capable, else REDIRECT
- *   NEIGH     lookup with SKIP_NEIGH -> NEIGH (the neighbour need not exist)
+ *   NEIGH     lookup with SKIP_NEIGH -> NEIGH (the neighbour need not exist;
+ *             a kernel without SKIP_NEIGH: SUCCESS or NO_NEIGH -> NEIGH)
  *   AUTO      as PEER: SUCCESS -> PEER or REDIRECT; NO_NEIGH -> the stack
  * or a pass reason.  @l3_len/@ttl feed the checks of tcaccel_fib_post().
  *
@@ -169,15 +184,17 @@ static __always_inline bool tcaccel_peer_capable(__u32 ifindex)
  * tests/lib/wirediff.py).  NEIGH mode makes that trade on purpose.
  */
 static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
-						 __u32 mode, __u32 flags, __u32 l3_len, __u8 ttl)
+						 __u32 mode, __u32 flags, __u32 cfg_flags,
+						 __u32 l3_len, __u8 ttl)
 {
 	bool neigh = mode == TCACCEL_MODE_NEIGH;
 	__u32 reason;
 	long rc;
 
-	if (neigh)
-		flags |= BPF_FIB_LOOKUP_SKIP_NEIGH;
-	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), flags);
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), flags | tcaccel_fib_skip_neigh(neigh, cfg_flags));
+	/* A kernel without SKIP_NEIGH looked the neighbour up too: NEIGH takes both answers. */
+	if (neigh && rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		rc = BPF_FIB_LKUP_RET_SUCCESS;
 	reason = tcaccel_fib_reason(rc);
 	if (reason != TCACCEL_GO_ON)
 		return reason;

@@ -50,7 +50,7 @@ static __always_inline __u32 tcaccel_ipv4_src_check(struct __sk_buff *skb, const
 	rev.ifindex = skb->ingress_ifindex;
 	/* A non-zero tot_len skips the skb-vs-MTU check (not ours to make here). */
 	rev.tot_len = sizeof(*iph);
-	rc = bpf_fib_lookup(skb, &rev, sizeof(rev), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	rc = bpf_fib_lookup(skb, &rev, sizeof(rev), tcaccel_fib_skip_neigh(true, cfg_flags));
 	if (cfg_flags & (TCACCEL_F_RPF_STRICT | TCACCEL_F_RPF_LOOSE)) {
 		if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 			return TCACCEL_RPF_FAILED;
@@ -126,7 +126,7 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(iph + 1, data_end, iph->protocol, fib);
 
-	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, tot_len, iph->ttl);
+	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, cfg->flags, tot_len, iph->ttl);
 	if (!tcaccel_is_forward(reason))
 		return reason;
 	if ((cfg->flags & TCACCEL_F_XFRM) &&

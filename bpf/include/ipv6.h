@@ -109,7 +109,7 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(ip6h + 1, data_end, ip6h->nexthdr, fib);
 
-	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, l3_len, ip6h->hop_limit);
+	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, cfg->flags, l3_len, ip6h->hop_limit);
 	if (!tcaccel_is_forward(reason))
 		return reason;
 	/*

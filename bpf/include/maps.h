@@ -65,7 +65,8 @@ enum tcaccel_mode {
 
 /*
  * tcaccel_cfg.flags bits, X(name, bit, description), set by `load` from the
- * interface's sysctls and the netns's policy.
+ * interface's sysctls, the netns's policy and (from bit 8) what the kernel
+ * lacks (scripts/lib/features.sh probes it).
  */
 #define TCACCEL_CFG_FLAGS(X)									\
 	X(RPF_STRICT, 0, "rp_filter = 1: reverse route via this device")			\
@@ -75,7 +76,8 @@ enum tcaccel_mode {
 	X(NO_FWD6,    4, "IPv6: all.forwarding is 0 and the device has no force_forwarding: ip6_forward() drops") \
 	X(MARK_RULES, 5, "the netns has fwmark ip rules: the packet's mark may route it")	\
 	X(FIB_MARK,   6, "the kernel's bpf_fib_lookup() takes the mark (BPF_FIB_LOOKUP_MARK, 6.10)") \
-	X(XFRM,       7, "the netns has IPsec (xfrm) policies: tcaccel_xfrm_{src,dst} hold their selectors")
+	X(XFRM,       7, "the netns has IPsec (xfrm) policies: tcaccel_xfrm_{src,dst} hold their selectors") \
+	X(NO_SKIP_NEIGH, 8, "the kernel lacks BPF_FIB_LOOKUP_SKIP_NEIGH: look up plainly (fib.h; features.sh probes it)")
 
 #define TCACCEL_CFG_FLAG_ENUM(name, bit, desc) TCACCEL_F_##name = 1 << (bit),
 enum tcaccel_cfg_flags {

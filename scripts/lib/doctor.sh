@@ -15,6 +15,8 @@ source "${BASH_SOURCE[0]%/*}/common.sh"
 source "${BASH_SOURCE[0]%/*}/cli.sh"
 # shellcheck source=/dev/null # checked on its own (scripts/lint)
 source "${BASH_SOURCE[0]%/*}/sockmap.sh"
+# shellcheck source=/dev/null # checked on its own (scripts/lint)
+source "${BASH_SOURCE[0]%/*}/features.sh"
 
 # check LEVEL WHAT FIX CMD...: print "ok WHAT" when CMD succeeds, else
 # "FAIL"/"warn" WHAT and the fix.  FAILs are counted in DOCTOR_FAILS.
@@ -71,6 +73,7 @@ cmd_doctor() {
 		"for IPv6 routing: sysctl -w net.ipv6.conf.all.forwarding=1" \
 		sysctl_is net/ipv6/conf/all/forwarding 1
 	sockmap_doctor
+	features_doctor
 	echo
 	if ((DOCTOR_FAILS)); then
 		echo "$DOCTOR_FAILS problem(s) found"

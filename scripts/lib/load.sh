@@ -27,6 +27,8 @@ source "${BASH_SOURCE[0]%/*}/firewall.sh"
 source "${BASH_SOURCE[0]%/*}/guards.sh"
 # shellcheck source=/dev/null # checked on its own (scripts/lint)
 source "${BASH_SOURCE[0]%/*}/policy.sh"
+# shellcheck source=/dev/null # checked on its own (scripts/lint)
+source "${BASH_SOURCE[0]%/*}/features.sh"
 
 # mode_index NAME: the mode's value (enum tcaccel_mode).
 mode_index() {
@@ -120,7 +122,8 @@ load_policy() {
   Those rules run in PREROUTING, which the fast path skips: its packets would be routed without
   their mark.  tcaccel does not accelerate this netns (--firewall bypass skips the rules anyway)."
 		fi
-		if kernel_has fib_mark; then
+		features_probe
+		if ((FEAT[fib_mark])); then
 			flags=$((flags | TCACCEL_F_FIB_MARK))
 		else
 			info "fwmark ip rules in netns $(ns_label "$ns") and this kernel's FIB lookup ignores marks (before 6.10): marked packets stay on the stack (POLICY_MARK)"
@@ -188,7 +191,12 @@ cmd_load() {
 	local gate bypass decision netflags
 	decision=$(load_firewall "$ns" "$fw")
 	read -r gate bypass <<<"$decision"
+	# The kernel, probed from its BTF: refuse a respect mode that would
+	# accelerate nothing here; flags for what it lacks.
+	features_probe
+	((gate == 0)) || features_gate_check "$obj"
 	netflags=$(load_policy "$ns" "${fw:-respect}")
+	netflags=$((netflags | $(features_cfg_flags)))
 	route_mtu_check "$ns"
 	pin_dirs_check "$ns"
 

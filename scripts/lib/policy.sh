@@ -142,26 +142,3 @@ nf_sets_marks() {
 			sed "s/^/$cmd -t mangle: /" || true
 	done
 }
-
-# kernel_has FEATURE: what this kernel's BPF takes, probed once per boot
-# and remembered in $TCACCEL_RUNDIR.  FEATURE: fib_mark
-# (BPF_FIB_LOOKUP_MARK, kernel BTF).
-kernel_has() {
-	local f=$1 cache val boot
-	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
-	cache=$TCACCEL_RUNDIR/kernel.$boot
-	val=$(sed -n "s/^$f=//p" "$cache" 2>/dev/null | head -n1)
-	if [[ -z "$val" ]]; then
-		case "$f" in
-		fib_mark)
-			val=0
-			bpftool btf dump file /sys/kernel/btf/vmlinux format raw 2>/dev/null |
-				grep -q "'BPF_FIB_LOOKUP_MARK'" && val=1
-			;;
-		*) die "internal: unknown kernel feature $f" ;;
-		esac
-		rundir_ensure
-		echo "$f=$val" >>"$cache"
-	fi
-	[[ "$val" == 1 ]]
-}
