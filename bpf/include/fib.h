@@ -216,30 +216,49 @@ static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct b
  * forwarding goes through neigh_output() for every packet, which moves a
  * STALE entry to DELAY and then PROBE (unicast ARP/ND to the cached MAC),
  * and to FAILED when nobody answers - so a neighbour whose MAC changed is
- * found again.  Without it a STALE entry would be used forever.  So once a
- * second per (egress, next hop), the packet leaves through the neighbour
- * layer instead (bpf_redirect_neigh(): same device, same queue, the same
- * MACs as long as the entry is valid): the state machine runs as it would
- * for the kernel's forwarding, at a lower rate.  Returns true when this
- * packet is the one.  (PEER needs none of it: a packet redirected to the
- * peer keeps the pkt_type of its arrival, so the container's stack never
- * looks at its destination MAC.)
+ * found again.  Without it a STALE entry would be used forever.  So every
+ * TCACCEL_NH_JIFFIES per (egress, next hop) and CPU, the packet leaves
+ * through the neighbour layer instead (bpf_redirect_neigh(): same device,
+ * same queue, the same MACs as long as the entry is valid): the state
+ * machine runs as it would for the kernel's forwarding, at a lower rate.
+ * Returns true when this packet is the one.  (PEER needs none of it: a
+ * packet redirected to the peer keeps the pkt_type of its arrival, so the
+ * container's stack never looks at its destination MAC.)
+ *
+ * Jiffies, not nanoseconds: bpf_jiffies64() is a load, bpf_ktime_get_ns()
+ * reads the clock source on every packet.  256 jiffies are 1.02 s at
+ * Debian's HZ=250, 0.26 s at HZ=1000, 2.6 s at HZ=100: all well inside the
+ * neighbour's reachable time (15-45 s), which is what the rate must beat.
  */
-#define TCACCEL_NH_REVALIDATE_NS 1000000000ULL
+#define TCACCEL_NH_JIFFIES 256
 
 static __always_inline bool tcaccel_nh_due(const struct bpf_fib_lookup *fib)
 {
-	struct tcaccel_nh_key key = { .ifindex = fib->ifindex, .family = fib->family };
-	__u64 now = bpf_ktime_get_ns(), *last;
+	__u32 a0 = fib->ipv4_dst, a1 = 0, a2 = 0, a3 = 0, idx;
+	struct tcaccel_nh_slot *s;
+	__u64 now = bpf_jiffies64();
 
-	if (fib->family == AF_INET)
-		key.addr[0] = fib->ipv4_dst;
-	else
-		__builtin_memcpy(key.addr, fib->ipv6_dst, sizeof(key.addr));
-	last = bpf_map_lookup_elem(&tcaccel_nh, &key);
-	if (last && now - *last < TCACCEL_NH_REVALIDATE_NS)
+	if (fib->family != AF_INET) {
+		a0 = fib->ipv6_dst[0];
+		a1 = fib->ipv6_dst[1];
+		a2 = fib->ipv6_dst[2];
+		a3 = fib->ipv6_dst[3];
+	}
+	idx = ((a0 ^ a1 ^ a2 ^ a3 ^ fib->ifindex) * 0x9e3779b1u) >> 16 & (TCACCEL_NH_SLOTS - 1);
+	s = bpf_map_lookup_elem(&tcaccel_nh, &idx);
+	if (!s)
+		return true;
+	if (s->ifindex == fib->ifindex && s->family == fib->family && s->addr[0] == a0 &&
+	    s->addr[1] == a1 && s->addr[2] == a2 && s->addr[3] == a3 &&
+	    now - s->when < TCACCEL_NH_JIFFIES)
 		return false;
-	bpf_map_update_elem(&tcaccel_nh, &key, &now, BPF_ANY);
+	s->ifindex = fib->ifindex;
+	s->family = fib->family;
+	s->addr[0] = a0;
+	s->addr[1] = a1;
+	s->addr[2] = a2;
+	s->addr[3] = a3;
+	s->when = now;
 	return true;
 }
 

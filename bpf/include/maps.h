@@ -178,26 +178,33 @@ TCACCEL_LPM(tcaccel_xfrm_src);
 TCACCEL_LPM(tcaccel_xfrm_dst);
 
 /*
- * tcaccel_nh  LRU_HASH  (egress ifindex, next hop) -> when (ns) a packet to
- * it last went out through the neighbour layer.  For the plain-redirect
- * path, which writes the MACs from the neighbour entry without running the
- * neighbour state machine: see fib.h, tcaccel_nh_due().
+ * tcaccel_nh  PERCPU_ARRAY  slot -> (egress ifindex, next hop, jiffies) of
+ * the last packet to that next hop that went out through the neighbour
+ * layer, the slot a hash of the next hop.  For the plain-redirect path,
+ * which writes the MACs from the neighbour entry without running the
+ * neighbour state machine: see fib.h, tcaccel_nh_due().  An array (the
+ * verifier inlines its lookup: no hash, no lock, no allocation): two next
+ * hops that share a slot take turns in it, and each turn sends a packet
+ * through the neighbour layer - slower for those two, never wrong.
  */
-struct tcaccel_nh_key {
+struct tcaccel_nh_slot {
 	__u32 ifindex;
 	__u32 family;
 	__u32 addr[4];
+	__u64 when;		/* bpf_jiffies64() */
 };
 
-#ifndef TCACCEL_MAX_NH
-#define TCACCEL_MAX_NH 4096
+#ifndef TCACCEL_NH_SLOTS
+#define TCACCEL_NH_SLOTS 1024
 #endif
+_Static_assert((TCACCEL_NH_SLOTS & (TCACCEL_NH_SLOTS - 1)) == 0 && TCACCEL_NH_SLOTS <= 65536,
+	       "TCACCEL_NH_SLOTS: a power of two, at most 2^16 (fib.h hashes into it)");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TCACCEL_MAX_NH);
-	__type(key, struct tcaccel_nh_key);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCACCEL_NH_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tcaccel_nh_slot);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcaccel_nh SEC(".maps");
 
