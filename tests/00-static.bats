@@ -94,6 +94,24 @@ while i + 20 <= len(d) and d[i:i + 1].isupper():
 	grep -qE '^ +.*make demo' "$ROOT/README.md"
 }
 
+@test "before the first make: deps, help and doctor run; the rest says to run make" {
+	# A fresh clone has no build/ (the README's first command is deps).
+	local tree=$BATS_TEST_TMPDIR/tree
+	mkdir -p "$tree"
+	cp -r "$ROOT/scripts" "$tree/"
+	run "$tree/scripts/tcaccel" deps --help
+	assert_success
+	run "$tree/scripts/tcaccel" load --help
+	assert_success
+	assert_output --partial "Usage: tcaccel load"
+	run "$tree/scripts/tcaccel" status
+	assert_failure
+	assert_output --partial "build/abi.sh missing: run 'make' first"
+	run "$tree/scripts/tcaccel" load lo --mode auto
+	assert_failure
+	assert_output --partial "build/abi.sh missing"
+}
+
 @test "README and docs/: every path of the tree they name exists" {
 	local f p missing=()
 	for f in "$ROOT/README.md" "$ROOT"/docs/*.md "$ROOT"/docs/runbooks/*.md "$ROOT/DEVELOPERS.md"; do

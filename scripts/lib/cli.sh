@@ -131,11 +131,18 @@ cli_parse() {
 		(($#)) || die "--$name needs ${CLI_OPT_ARG[$name]}${CLI_OPT_VALUES[$name]:+ (${CLI_OPT_VALUES[$name]// /, })}"
 		val=$1
 		shift
+		cli_abi "$cmd"
 		if [[ -n "${CLI_OPT_VALUES[$name]}" && " ${CLI_OPT_VALUES[$name]} " != *" $val "* ]]; then
 			die "--$name must be one of: ${CLI_OPT_VALUES[$name]// /, } (got '$val')"
 		fi
 		OPT[$name]=$val
 	done
+	cli_abi "$cmd"
+}
+
+# Every command but these needs build/abi.sh (--help works without it).
+cli_abi() {
+	case "$1" in deps | help | doctor) ;; *) abi_require ;; esac
 }
 
 # The usage line's option list for CMD: "[--netns NS] [--mode MODE] ...".

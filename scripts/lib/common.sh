@@ -12,12 +12,21 @@ readonly TCACCEL_ROOT
 export TCACCEL_ROOT
 
 # The map layout the program shares with us (scripts/mkabi, from maps.h).
+# Before the first `make` there is none: the commands that need no program
+# (deps, help, doctor) still run; abi_require stops the others.
+TCACCEL_ABI=$TCACCEL_ROOT/build/abi.sh
 abi_source() {
-	[[ -z "${TCACCEL_CFG_FIELDS+set}" ]] || return 0
-	local f=$TCACCEL_ROOT/build/abi.sh
-	[[ -r "$f" ]] || die "$f missing: run 'make' first"
+	[[ -z "${TCACCEL_CFG_FIELDS+set}" && -z "${TCACCEL_ABI_MISSING:-}" ]] || return 0
+	if [[ ! -r "$TCACCEL_ABI" ]]; then
+		TCACCEL_ABI_MISSING=1
+		TCACCEL_CFG_FIELDS=() TCACCEL_MODES=() TCACCEL_MODE_HELP=()
+		return 0
+	fi
 	# shellcheck source=build/abi.sh # generated at build time (make lint makes it)
-	source "$f"
+	source "$TCACCEL_ABI"
+}
+abi_require() {
+	[[ -z "${TCACCEL_ABI_MISSING:-}" ]] || die "$TCACCEL_ABI missing: run 'make' first (or: make deps all)"
 }
 
 # Where tcaccel keeps its pins: one directory per network namespace, used as
