@@ -39,6 +39,9 @@ BPF_EXTRA ?=
 BPF_SRC  := bpf/tcaccel.bpf.c
 BPF_HDRS := $(wildcard bpf/include/*.h)
 BPF_OBJ  := $(OUTPUT)/tcaccel.bpf.o
+# The same program without the firewall gate, for kernels without the
+# conntrack kfuncs (bpf/include/conntrack.h; `load` picks it).
+BPF_NOCT_OBJ := $(OUTPUT)/tcaccel-noct.bpf.o
 REASONS  := $(OUTPUT)/tcaccel.reasons
 
 CLI := scripts/tcaccel
@@ -52,12 +55,17 @@ CLI_OPTS = $(call opt,--netns,$(NETNS)) $(call opt,--mode,$(MODE)) \
 .PHONY: all help load unload status trace doctor deps lab lab-down demo \
 	test lint clean
 
-all: $(BPF_OBJ) $(REASONS)
+all: $(BPF_OBJ) $(BPF_NOCT_OBJ) $(REASONS)
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -c $< -o $@
+
+$(BPF_NOCT_OBJ): $(BPF_SRC) $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -DTCACCEL_NO_CONNTRACK -c $< -o $@
 
 # reasons_table HEADER MACRO: "index<TAB>name<TAB>description" for every X()
 # entry of MACRO in HEADER, straight from the X-macro the program is compiled
@@ -99,8 +107,8 @@ help:
 	@echo '  make man                build/tcaccel.8 from --help (man -l build/tcaccel.8)'
 	@echo
 	@echo 'Lab:'
-	@echo '  make lab [TOPO=router|node] [CONTAINERS=N]   make lab-down'
-	@echo '  make demo [TOPO=node] [KEEP=1]  kernel path vs fast path on a lab, report'
+	@echo '  make lab [TOPO=router|node|docker] [CONTAINERS=N]   make lab-down'
+	@echo '  make demo [TOPO=node|docker] [KEEP=1]  kernel path vs fast path on a lab, report'
 	@echo '  make bench [QUICK=1] [BENCH_OUT=dir]  ratios vs the direct wire and the kernel'
 	@echo
 	@echo 'Socket acceleration (sockmap, local TCP):'
@@ -214,7 +222,7 @@ CONFDIR     := $(SYSCONFDIR)/tcaccel
 RUNBOOKS    := $(wildcard docs/runbooks/*.md)
 # Build products the CLI uses ($TCACCEL_ROOT/build/NAME in the tree): add
 # yours here (tests/50-install.bats checks every one the CLI names).
-INSTALL_LIBFILES := $(BPF_OBJ) $(REASONS) $(SOCK_OBJ) $(SOCK_REASONS)
+INSTALL_LIBFILES := $(BPF_OBJ) $(BPF_NOCT_OBJ) $(REASONS) $(SOCK_OBJ) $(SOCK_REASONS)
 
 INSTALL_SED := sed -e 's|\$$TCACCEL_ROOT/build|$(PKGLIBDIR)|g' \
 	-e 's|\$${TCACCEL_ROOT}/build|$(PKGLIBDIR)|g' \

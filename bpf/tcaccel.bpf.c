@@ -102,12 +102,15 @@ int tcaccel_ingress(struct __sk_buff *skb)
 	 */
 	switch (reason) {
 	case TCACCEL_REDIRECT:
+	case TCACCEL_NAT_REDIRECT:
 		verdict = bpf_redirect(fib.ifindex, 0);
 		break;
 	case TCACCEL_PEER:
+	case TCACCEL_NAT_PEER:
 		verdict = bpf_redirect_peer(fib.ifindex, 0);
 		break;
 	case TCACCEL_NEIGH:
+	case TCACCEL_NAT_NEIGH:
 		verdict = tcaccel_redirect_neigh(&fib);
 		break;
 	}

@@ -144,7 +144,8 @@ static __always_inline __u32 tcaccel_fib_forward(struct __sk_buff *skb, struct b
 
 static __always_inline bool tcaccel_is_forward(__u32 reason)
 {
-	return reason == TCACCEL_REDIRECT || reason == TCACCEL_PEER || reason == TCACCEL_NEIGH;
+	return reason == TCACCEL_REDIRECT || reason == TCACCEL_PEER || reason == TCACCEL_NEIGH ||
+	       reason == TCACCEL_NAT_REDIRECT || reason == TCACCEL_NAT_PEER || reason == TCACCEL_NAT_NEIGH;
 }
 
 /*
