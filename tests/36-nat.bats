@@ -259,13 +259,40 @@ nat_flows() {
 	done
 }
 
-@test "matrix: NATed frames in the kernel, translated exactly as conntrack's tuples say (tests/matrix-nat.txt)" {
+@test "NATed frames in the kernel: the matrix (tests/matrix-nat.txt), then 3000 fuzzed ones, as conntrack's tuples say" {
 	nat_flows
-	run /usr/bin/python3 "$MATRIX" --netns "$NS_NODE" --prog "$(our_prog "$NS_NODE" "$NODE_UPLINK")" \
+	local prog
+	prog=$(our_prog "$NS_NODE" "$NODE_UPLINK")
+	run /usr/bin/python3 "$MATRIX" --netns "$NS_NODE" --prog "$prog" \
 		--pins "$(pin_dir "$NS_NODE")" --reasons "$ROOT/build/tcaccel.reasons" --conntrack \
 		--iface "lan=$NODE_UPLINK" --iface "br=$NODE_BRIDGE" --neigh "lan=$LAN_MAC" --neigh "br=$C1_MAC" \
 		"$ROOT/tests/matrix-nat.txt"
 	echo "$output" | grep -v '^ok ' >&3 || true
 	assert_success
 	assert_output --regexp "matrix: [0-9]+ cases, 0 failed"
+	# The fuzzer's docker model (tests/lib/fuzz.py --lab docker): the same
+	# flows, mutated, each frame's outcome from its own model.
+	run /usr/bin/python3 "$ROOT/tests/lib/fuzz.py" run --lab docker -n 3000 --netns "$NS_NODE" --prog "$prog" \
+		--pins "$(pin_dir "$NS_NODE")" --reasons "$ROOT/build/tcaccel.reasons" \
+		--workdir "$BATS_TEST_TMPDIR" --corpus "$BATS_TEST_TMPDIR/corpus"
+	echo "$output" | grep -v '^    [0-9a-f]*$' | head -n 40 >&3
+	assert_success
+	assert_output --partial "fuzz: 0 violations"
+	assert_output --regexp "NAT_REDIRECT [0-9]+"
+
+	# ... and it catches a translation that forgets the port's checksum
+	# update (on eth0, whose program the fuzzer runs; the flows stay up).
+	local src=$BATS_TEST_TMPDIR/bpf out=$BATS_TEST_TMPDIR/build
+	cp -r "$ROOT/bpf" "$src"
+	sed -i 's/bpf_l4_csum_replace(skb, csum_off, g->pkt.sport, g->to.sport, mm0 | sizeof(__be16));/;/' "$src/include/nat.h"
+	run cmp -s "$ROOT/bpf/include/nat.h" "$src/include/nat.h"
+	assert_failure
+	make -s -C "$ROOT" OUTPUT="$out" BPF_SRC="$src/tcaccel.bpf.c" "$out/tcaccel.bpf.o" >/dev/null
+	"$TCACCEL" load "$NODE_UPLINK" --netns "$NS_NODE" --obj "$out/tcaccel.bpf.o" 2>/dev/null
+	run /usr/bin/python3 "$ROOT/tests/lib/fuzz.py" run --lab docker -n 1000 --seed 7 --netns "$NS_NODE" \
+		--prog "$(our_prog "$NS_NODE" "$NODE_UPLINK")" --pins "$(pin_dir "$NS_NODE")" \
+		--reasons "$ROOT/build/tcaccel.reasons" --workdir "$BATS_TEST_TMPDIR"
+	"$TCACCEL" load "$NODE_UPLINK" --netns "$NS_NODE" 2>/dev/null
+	assert_failure
+	assert_output --partial "L4 checksum not adjusted"
 }
