@@ -76,7 +76,7 @@ while i + 20 <= len(d) and d[i:i + 1].isupper():
 
 @test "--help on every tool" {
 	local t
-	for t in scripts/tcaccel scripts/lint scripts/demo netns/lab netns/router netns/node tests/run; do
+	for t in scripts/tcaccel scripts/lint scripts/demo scripts/demo-docker netns/lab netns/router netns/node netns/docker tests/run; do
 		run "$ROOT/$t" --help
 		assert_success
 		[[ -n "$output" ]] || fail "$t --help printed nothing"
