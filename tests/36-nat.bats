@@ -97,6 +97,7 @@ xfer() {
 			masq6) assert_equal "$out" "$NODE_IP6 $C1_IP6" ;;
 			pub4) assert_equal "$out" "$LAN_IP4 $LAN_IP4" ;;   # c1 sees the LAN client
 			pub6) assert_equal "$out" "$LAN_IP6 $LAN_IP6" ;;
+			*) fail "no such transfer: $kind$fam" ;;
 			esac
 			((with[$kind$fam] * 10 < without[$kind$fam])) ||
 				fail "$kind IPv$fam: the kernel forwarded ${with[$kind$fam]} datagrams with tcaccel, ${without[$kind$fam]} without"
