@@ -155,15 +155,18 @@ echo_on() {
 }
 
 @test "a new connection on the same 5-tuple after the old one closed is translated afresh" {
-	local i out
+	local i out n0 s_peer s_rx s_tx _c_local c_rx c_tx
 	for i in 1 2; do
+		n0=$(nat_fwd)
 		bg "$C1_NS" "$BATS_TEST_TMPDIR/srv.$i" timeout 60 "$TRAFFIC" tcp-xfer-server "$CT_PORT" 2000000 30
 		wait_listen "$C1_NS" "$CT_PORT"
 		out=$(in_ns "$NS_LAN" timeout 60 "$TRAFFIC" tcp-xfer-client "$NODE_IP4" "$PUB_PORT" 2000000 45123)
 		wait "$BG_PID"
 		read -r s_peer s_rx s_tx <"$BATS_TEST_TMPDIR/srv.$i"
-		read -r c_local c_rx c_tx <<<"$out"
+		read -r _c_local c_rx c_tx <<<"$out"
 		assert_equal "$s_peer $s_rx $s_tx" "$LAN_IP4 $c_tx $c_rx"
+		# each connection on the fast path once established
+		(($(nat_fwd) - n0 > 20)) || fail "connection $i: $(($(nat_fwd) - n0)) packets NATed on the fast path"
 	done
 	run in_ns "$NS_NODE" conntrack -L -p tcp --orig-port-src 45123
 	assert_output --partial "dport=$PUB_PORT"
@@ -185,6 +188,8 @@ echo_on() {
 
 @test "ICMP errors about NATed flows reach the container translated, through the stack" {
 	echo_on "$NS_LAN" 5005
+	local n0
+	n0=$(nat_fwd)
 	# c1's flow, its socket kept open: the kernel updates a path MTU from a
 	# frag needed only for the socket the inner header names.
 	bg "$C1_NS" "$BATS_TEST_TMPDIR/hold.log" timeout 30 /usr/bin/python3 -c '
@@ -201,6 +206,8 @@ print(n, flush=True)
 time.sleep(20)' "$LAN_IP4"
 	local hold=$BG_PID sport unr0 p0
 	wait_until 15 grep -qx 5 "$BATS_TEST_TMPDIR/hold.log"
+	# the flow is on the fast path: the first request and reply set it up
+	(($(nat_fwd) - n0 >= 8))
 	sport=$(in_ns "$NS_NODE" conntrack -L -p udp --orig-port-src 40005 2>/dev/null |
 		sed -n 's/.* src=[^ ]* dst=[^ ]* sport=[0-9]* dport=\([0-9]*\) .*/\1/p' | head -n1)
 	[[ -n "$sport" ]]
