@@ -109,9 +109,10 @@ xfer() {
 	assert_equal "$(counter "$NS_NODE" "$NODE_UPLINK" NAT_PEER)" 0
 }
 
-# echo_on NS PORT: a UDP echo server in NS (until 5 s of silence).
+# echo_on NS PORT: a UDP echo server in NS (until 20 s of silence: the
+# status reads between its start and the traffic are slow on a busy machine).
 echo_on() {
-	bg "$1" "$BATS_TEST_TMPDIR/echo.$2.log" timeout 60 "$TRAFFIC" udp-echo "$2" 5
+	bg "$1" "$BATS_TEST_TMPDIR/echo.$2.log" timeout 120 "$TRAFFIC" udp-echo "$2" 20
 	wait_listen "$1" "$2" udp
 }
 

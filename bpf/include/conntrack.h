@@ -213,8 +213,11 @@ struct tcaccel_gate {
 	struct tcaccel_ct_tuple to;	/* ... as nf_nat leaves it (nat.h) */
 };
 
-/* Bit @bit of the entry's labels: 0 when it has no labels extension. */
-static __always_inline bool tcaccel_ct_label(const struct nf_conn *ct, __u32 bit)
+/*
+ * Both of labels @a and @b are set on the entry (false when it has no
+ * labels extension).  One read for both: the 128 label bits.
+ */
+static __always_inline bool tcaccel_ct_labels(const struct nf_conn *ct, __u32 a, __u32 b)
 {
 	struct nf_ct_ext *ext = ct->ext;
 	__u64 words[2] = {};
@@ -228,7 +231,7 @@ static __always_inline bool tcaccel_ct_label(const struct nf_conn *ct, __u32 bit
 	/* struct nf_conn_labels { unsigned long bits[]; }: test_bit() order. */
 	if (bpf_probe_read_kernel(words, sizeof(words), (void *)ext + off))
 		return false;
-	return (words[bit / 64] >> (bit % 64)) & 1;
+	return ((words[a / 64] >> (a % 64)) & 1) && ((words[b / 64] >> (b % 64)) & 1);
 }
 
 struct nf_conn_help {
@@ -282,8 +285,7 @@ static __always_inline __u32 tcaccel_ct_check(const struct nf_conn *ct, __u8 pro
 	if (proto == IPPROTO_TCP && ct->proto.tcp.state != TCACCEL_TCP_CONNTRACK_ESTABLISHED)
 		return TCACCEL_CT_NOT_ESTABLISHED;
 	/* Both directions crossed all forward and postrouting chains (above). */
-	if (!tcaccel_ct_label(ct, TCACCEL_CT_LABEL_OK_ORIG) ||
-	    !tcaccel_ct_label(ct, TCACCEL_CT_LABEL_OK_REPLY))
+	if (!tcaccel_ct_labels(ct, TCACCEL_CT_LABEL_OK_ORIG, TCACCEL_CT_LABEL_OK_REPLY))
 		return TCACCEL_CT_NOT_ACCEPTED;
 	/*
 	 * A helper (nf_conntrack_ftp, _sip, ...) reads every packet of its
