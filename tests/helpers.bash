@@ -119,8 +119,8 @@ has_clsact() {
 
 # Verdicts as `bpftool prog run` prints them (unsigned): every pass is
 # TC_ACT_UNSPEC (-1: "no opinion", the next filter on the hook runs).
-TC_ACT_UNSPEC=4294967295
-TC_ACT_REDIRECT=7
+# shellcheck disable=SC2034 # the test files use them
+TC_ACT_UNSPEC=4294967295 TC_ACT_REDIRECT=7
 
 # prog_run NS IFACE IN OUT [CTX_IFINDEX]: run the program attached to IFACE
 # on frame IN with BPF_PROG_TEST_RUN inside NS (so bpf_fib_lookup sees NS's
@@ -193,4 +193,5 @@ tap_stop() {
 }
 
 # pcap filters for tap_start
+# shellcheck disable=SC2034 # the test files use it
 ECHO_REQUESTS='icmp[icmptype] == icmp-echo or (icmp6 and ip6[40] == 128)'
