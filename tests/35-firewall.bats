@@ -27,6 +27,10 @@ teardown_file() {
 teardown() {
 	"$TCACCEL" unload --all --netns "$NS_ROUTER" >/dev/null 2>&1 || true
 	in_ns "$NS_ROUTER" ip route del 198.18.2.100/32 2>/dev/null || true
+	if in_ns "$NS_ROUTER" grep -q filter /proc/net/ip_tables_names 2>/dev/null; then
+		in_ns "$NS_ROUTER" iptables-legacy -F
+		in_ns "$NS_ROUTER" iptables-legacy -P FORWARD ACCEPT
+	fi
 	in_ns "$NS_ROUTER" nft flush ruleset
 	in_ns "$NS_ROUTER" conntrack -F >/dev/null 2>&1 || true
 }
@@ -343,16 +347,31 @@ udp_replies() {
 		-r "$SERVER_IP4" -q "$CLIENT_IP4" --reply-port-src 5011 --reply-port-dst 40011 \
 		-t 60 -u SEEN_REPLY,ASSURED >/dev/null 2>&1
 	udp_from "$NS_CLIENT" 40011 198.18.2.100 5011 3
-	bg "$NS_CLIENT" "$BATS_TEST_TMPDIR/recv.log" timeout 20 "$TRAFFIC" udp-recv 40011 40 10
-	wait_listen "$NS_CLIENT" 40011 udp
 	local f0
 	f0=$(fast)
+	bg "$NS_CLIENT" "$BATS_TEST_TMPDIR/recv.log" timeout 60 "$TRAFFIC" udp-recv 40011 40 30
+	wait_listen "$NS_CLIENT" 40011 udp
 	udp_from "$NS_SERVER" 5011 "$CLIENT_IP4" 40011 40
 	wait "$BG_PID"
 	run cat "$BATS_TEST_TMPDIR/recv.log"
 	assert_output --regexp "^40 "
 	(($(reason_sum CT_TUPLE) >= 35))
 	assert_equal "fast +$(($(fast) - f0))" "fast +0"
+}
+
+@test "respect: iptables-legacy's FORWARD runs before tcaccel's chains too: replies it drops stay dropped" {
+	# legacy x_tables hook at NF_IP_PRI_FILTER (0), tcaccel's chain at the last priority
+	in_ns "$NS_ROUTER" iptables-legacy -P FORWARD DROP
+	in_ns "$NS_ROUTER" iptables-legacy -A FORWARD -i "$RT_IF_CLIENT" -o "$RT_IF_SERVER" -j ACCEPT
+	run load_router
+	assert_success
+	assert_output --partial "iptables-legacy -t filter: -P FORWARD DROP"
+	local f0
+	f0=$(fast)
+	run udp_replies 5012 40012
+	assert_output 0
+	assert_equal "fast +$(($(fast) - f0))" "fast +0"
+	(($(reason_sum CT_NOT_ACCEPTED) >= 45))
 }
 
 @test "respect refuses a ruleset that uses tcaccel's conntrack labels" {

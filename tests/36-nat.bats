@@ -35,6 +35,12 @@ nat_fwd() { # NAT_* forwards on both interfaces
 		jq '[.[].counters | .NAT_REDIRECT, .NAT_PEER, .NAT_NEIGH | .packets] | add'
 }
 nat_above() { (($(nat_fwd) > $1)); }
+# listening NS PORT [udp]: wait_listen with room for a busy machine
+listening() {
+	local flag=-tln
+	[[ "${3:-tcp}" == udp ]] && flag=-uln
+	wait_until 30 bash -c "nsenter --net='$(netns_path "$1")' -- ss -H $flag 'sport = :$2' | grep -q ."
+}
 reason_sum() { # REASON: both interfaces
 	"$TCACCEL" status --netns "$NS_NODE" --format json | jq --arg r "$1" '[.[].counters[$r].packets] | add'
 }
@@ -53,7 +59,7 @@ xfer() {
 		[[ "$fam" == 6 ]] && dst=$NODE_IP6
 	fi
 	bg "$srv" "$out.srv" timeout 60 "$TRAFFIC" tcp-xfer-server "$port" "$MB20" 30
-	wait_listen "$srv" "$port"
+	listening "$srv" "$port"
 	[[ "$kind" == masq ]] || port=$PUB_PORT
 	in_ns "$cli" timeout 60 "$TRAFFIC" tcp-xfer-client "$dst" "$port" "$MB20" >"$out.cli"
 	wait "$BG_PID"
@@ -113,7 +119,7 @@ xfer() {
 # status reads between its start and the traffic are slow on a busy machine).
 echo_on() {
 	bg "$1" "$BATS_TEST_TMPDIR/echo.$2.log" timeout 120 "$TRAFFIC" udp-echo "$2" 20
-	wait_listen "$1" "$2" udp
+	listening "$1" "$2" udp
 }
 
 @test "conntrack -F mid-flow: the flow goes on through the stack, then back on the fast path" {
@@ -123,7 +129,7 @@ echo_on() {
 	# 500 requests 10 ms apart, each waiting for its echo
 	bg "$C1_NS" "$BATS_TEST_TMPDIR/ping.log" timeout 60 "$TRAFFIC" udp-ping "$LAN_IP4" 5002 500 40002 0.01
 	ping=$BG_PID
-	wait_until 30 nat_above $((n0 + 20))
+	wait_until 60 nat_above $((n0 + 20))
 	in_ns "$NS_NODE" conntrack -F >/dev/null 2>&1
 	n0=$(nat_fwd)
 	wait "$ping"
@@ -160,7 +166,7 @@ echo_on() {
 	for i in 1 2; do
 		n0=$(nat_fwd)
 		bg "$C1_NS" "$BATS_TEST_TMPDIR/srv.$i" timeout 60 "$TRAFFIC" tcp-xfer-server "$CT_PORT" 2000000 30
-		wait_listen "$C1_NS" "$CT_PORT"
+		listening "$C1_NS" "$CT_PORT"
 		out=$(in_ns "$NS_LAN" timeout 60 "$TRAFFIC" tcp-xfer-client "$NODE_IP4" "$PUB_PORT" 2000000 45123)
 		wait "$BG_PID"
 		read -r s_peer s_rx s_tx <"$BATS_TEST_TMPDIR/srv.$i"
@@ -206,7 +212,7 @@ for i in range(5):
 print(n, flush=True)
 time.sleep(20)' "$LAN_IP4"
 	local hold=$BG_PID sport unr0 p0
-	wait_until 15 grep -qx 5 "$BATS_TEST_TMPDIR/hold.log"
+	wait_until 30 grep -qx 5 "$BATS_TEST_TMPDIR/hold.log"
 	# the flow is on the fast path: the first request and reply set it up
 	(($(nat_fwd) - n0 >= 8))
 	sport=$(in_ns "$NS_NODE" conntrack -L -p udp --orig-port-src 40005 2>/dev/null |
@@ -254,17 +260,17 @@ nat_flows() {
 	echo_on "$C1_NS" "$CT_PORT"
 	bg "$NS_LAN" "$BATS_TEST_TMPDIR/hold.lan" timeout 60 "$TRAFFIC" tcp-hold-server 5101 60
 	bg "$C1_NS" "$BATS_TEST_TMPDIR/hold.c1" timeout 60 "$TRAFFIC" tcp-hold-server "$CT_PORT" 60
-	wait_listen "$NS_LAN" 5101
-	wait_listen "$C1_NS" "$CT_PORT"
+	listening "$NS_LAN" 5101
+	listening "$C1_NS" "$CT_PORT"
 	for ip in "$LAN_IP4" "$LAN_IP6"; do
 		[[ "$(in_ns "$C1_NS" "$TRAFFIC" udp-ping "$ip" 5100 2 40100)" == 2 ]]
 		bg "$C1_NS" "$BATS_TEST_TMPDIR/hold.$ip" "$TRAFFIC" tcp-hold "$ip" 5101 40101 60
-		wait_until 10 grep -qx ok "$BATS_TEST_TMPDIR/hold.$ip"
+		wait_until 30 grep -qx ok "$BATS_TEST_TMPDIR/hold.$ip"
 	done
 	for ip in "$NODE_IP4" "$NODE_IP6"; do
 		[[ "$(in_ns "$NS_LAN" "$TRAFFIC" udp-ping "$ip" "$PUB_PORT" 2 40102)" == 2 ]]
 		bg "$NS_LAN" "$BATS_TEST_TMPDIR/hold.$ip" "$TRAFFIC" tcp-hold "$ip" "$PUB_PORT" 40103 60
-		wait_until 10 grep -qx ok "$BATS_TEST_TMPDIR/hold.$ip"
+		wait_until 30 grep -qx ok "$BATS_TEST_TMPDIR/hold.$ip"
 	done
 }
 
