@@ -53,6 +53,10 @@ BPF_EXTRA ?=
 BPF_DIR   ?= bpf
 BPF_HDRS  := $(wildcard $(BPF_DIR)/include/*.h)
 BPF_OBJS  := $(patsubst $(BPF_DIR)/%.bpf.c,$(OUTPUT)/%.bpf.o,$(wildcard $(BPF_DIR)/*.bpf.c))
+# The same program without the firewall gate, for kernels without the
+# conntrack kfuncs (bpf/include/conntrack.h; `load` picks it).
+BPF_NOCT_OBJ := $(OUTPUT)/tcaccel-noct.bpf.o
+BPF_OBJS  += $(BPF_NOCT_OBJ)
 TEST_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 # Reason tables, one per object with counters: NAME.reasons from the
 # X-macro REASONS_MACRO in REASONS_HDR.
@@ -83,6 +87,11 @@ $(OUTPUT)/%.bpf.o: $(BPF_DIR)/%.bpf.c $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -c $< -o $@
+
+$(BPF_NOCT_OBJ): $(BPF_DIR)/tcaccel.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_EXTRA) -DTCACCEL_NO_CONNTRACK -c $< -o $@
 
 $(OUTPUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(wildcard tests/bpf/*.h)
 	$(call msg,BPF,$@)
@@ -140,14 +149,14 @@ doctor: ## check kernel features, mounts, tools and sysctls
 deps: ## install the Debian packages tcaccel needs (apt; idempotent)
 	$(Q)$(CLI) deps
 
-lab: ## [TOPO=router|node|cluster] [CONTAINERS=N] [NODES=2 PODS=2 OVERLAY=vxlan|none]: a lab in network namespaces
+lab: ## [TOPO=router|node|docker|cluster] [CONTAINERS=N] [NODES=2 PODS=2 OVERLAY=vxlan|none]: a lab in network namespaces
 	$(Q)$(LAB) up $(call opt,--topo,$(TOPO)) $(call opt,--containers,$(CONTAINERS)) \
 		$(call opt,--nodes,$(NODES)) $(call opt,--pods,$(PODS)) $(call opt,--overlay,$(OVERLAY))
 
 lab-down: ## [TOPO=..]: remove the lab
 	$(Q)$(LAB) down $(call opt,--topo,$(TOPO))
 
-demo: all ## [TOPO=router|node|cluster] [OVERLAY=..] [KEEP=1]: kernel path vs fast path on a lab, with a report
+demo: all ## [TOPO=router|node|docker|cluster] [OVERLAY=..] [KEEP=1]: kernel path vs fast path on a lab, with a report
 	$(Q)$(if $(NODES),NODES=$(NODES)) $(if $(PODS),PODS=$(PODS)) scripts/demo $(call opt,--topo,$(TOPO)) \
 		$(call opt,--overlay,$(OVERLAY)) $(if $(call yes,$(KEEP)),--keep)
 

@@ -32,6 +32,7 @@ def refs($g; $p):
 		{wire: "wire", kernel: "kernel"}
 		+ (if $p == "fw-respect" or $p == "fw-bypass" then {fw_kernel: "fw-kernel"} else {} end)
 	elif $g == "scale" then {base: "c1"}
+	elif $g == "nat" then {kernel: "nat-kernel"}
 	elif $g == "sockmap" then {base: "tcp"}
 	else {} end;
 
@@ -104,5 +105,8 @@ map({group: .[0], path: .[1], metric: .[2], round: (.[3] | tonumber), value: (.[
 	target("scale_containers"; "pps from 1 to 100 containers within 10% (largest deviation)";
 		$spread[0]; "<="; 0.10; scale_detail([["20", "c20"], ["100", "c100"]])),
 	target("scale_routes"; "pps from 1 to 100k routes within 10% (largest deviation)";
-		$spread[1]; "<="; 0.10; scale_detail([["10k", "r10k"], ["100k", "r100k"]]))
+		$spread[1]; "<="; 0.10; scale_detail([["10k", "r10k"], ["100k", "r100k"]])),
+	target("nat_pps"; "64 B pps of masqueraded flows (docker lab): fast path >= 2.5x the kernel's NAT";
+		ratio("nat"; "nat-fast"; "pps"; "kernel"); ">="; 2.5;
+		"TCP 1 stream \(ratio("nat"; "nat-fast"; "tcp1"; "kernel"))x, published-port TCP RTT p50 \(ratio("nat"; "nat-fast"; "tcp_p50"; "kernel"))x")
   ]}

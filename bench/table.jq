@@ -25,7 +25,8 @@ def baseratio: if .ratios.base != null then ratio("base") elif .ratios.fw_kernel
 def range: .unit as $u | "\(.min | show($u)) .. \(.max | show($u))";
 def title: {forwarding: "forwarding: client -> router -> server (and the direct wire)",
 	scale: "scale: LAN -> node -> container 1, tcaccel auto on the node's uplink",
-	sockmap: "sockmap: local TCP in one netns"};
+	sockmap: "sockmap: local TCP in one netns",
+	nat: "nat: docker lab, masqueraded c1 -> LAN (pps, TCP), LAN -> published port -> c1 (RTT)"};
 def mach: .machine | "\(.host), \(.cpu), \(.cpus) vCPUs, \(.memory), kernel \(.kernel), \(.virtualization); load average \(.loadavg_start) at the start, \(.loadavg_end) at the end";
 def runinfo: "\(.stamp)\(if .quick then " (QUICK: a check of the tool, not of the machine)" else "" end), \(.reps) rounds, \(.duration_s) s, commit \(.commit)";
 
@@ -38,7 +39,7 @@ def runinfo: "\(.stamp)\(if .quick then " (QUICK: a check of the tool, not of th
 	"- tools: \($r.tools | to_entries | map("\(.value)") | join("; "))",
 	"- pps: \($r.settings.udp_flows) UDP flows of 64-byte frames, trafgen on CPU \($r.settings.generator_cpu) (the whole path runs in its softirq on that CPU), counted at the receiver; ratios are medians of per-round ratios (interleaved rounds), RTT and cost: lower is better",
 	"",
-	( ["forwarding", "scale", "sockmap"][] as $g
+	( ["forwarding", "scale", "sockmap", "nat"][] as $g
 	  | ($r.rows | map(select(.group == $g))) as $rows
 	  | select($rows | length > 0)
 	  | "## \(title[$g])",
@@ -69,7 +70,7 @@ else
 	"tcaccel bench \($r | runinfo)",
 	"  \($r | mach)",
 	"  vs wire / vs kernel / vs base: medians of per-round ratios; RTT and cost: lower is better",
-	( ["forwarding", "scale", "sockmap"][] as $g
+	( ["forwarding", "scale", "sockmap", "nat"][] as $g
 	  | ($r.rows | map(select(.group == $g))) as $rows
 	  | select($rows | length > 0)
 	  | "",

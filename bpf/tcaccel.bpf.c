@@ -102,14 +102,17 @@ int tcaccel_ingress(struct __sk_buff *skb)
 	 */
 	switch (reason) {
 	case TCACCEL_REDIRECT:
+	case TCACCEL_NAT_REDIRECT:
 		/* the neighbour layer, once a second per next hop: fib.h */
 		verdict = tcaccel_nh_due(&fib) ? tcaccel_redirect_neigh(&fib)
 					       : bpf_redirect(fib.ifindex, 0);
 		break;
 	case TCACCEL_PEER:
+	case TCACCEL_NAT_PEER:
 		verdict = bpf_redirect_peer(fib.ifindex, 0);
 		break;
 	case TCACCEL_NEIGH:
+	case TCACCEL_NAT_NEIGH:
 		verdict = tcaccel_redirect_neigh(&fib);
 		break;
 	}

@@ -76,7 +76,7 @@ while i + 20 <= len(d) and d[i:i + 1].isupper():
 
 @test "--help on every tool" {
 	local t
-	for t in scripts/tcaccel scripts/lint scripts/demo scripts/vmtest netns/lab netns/router netns/node netns/cluster scripts/mkdeb scripts/version tests/run; do
+	for t in scripts/tcaccel scripts/lint scripts/demo scripts/demo-docker scripts/vmtest netns/lab netns/router netns/node netns/docker netns/cluster scripts/mkdeb scripts/version tests/run; do
 		run "$ROOT/$t" --help
 		assert_success
 		[[ -n "$output" ]] || fail "$t --help printed nothing"

@@ -11,14 +11,18 @@ load helpers
 setup_file() {
 	lab_up router
 	# A real install (no DESTDIR) into a private prefix: the unit's paths exist
-	# and the installed CLI can run.
-	export INST=$BATS_FILE_TMPDIR/inst
+	# and the installed CLI can run.  A short one: the man page names the
+	# object's path, and roff cannot break a path longer than a line.
+	INST=$(mktemp -d /tmp/tcinst.XXXXXX)
+	export INST
 	make -s -C "$ROOT" install PREFIX="$INST/usr" SYSCONFDIR="$INST/etc" >/dev/null
 	export UNIT=$INST/usr/lib/systemd/system/tcaccel@.service
 }
 
 teardown_file() {
 	lab_down
+	[[ "${INST:-}" == /tmp/tcinst.* ]] && rm -rf -- "$INST"
+	return 0
 }
 
 teardown() {
@@ -65,6 +69,7 @@ usr/local/lib/tcaccel/abi.sh
 usr/local/lib/tcaccel/sockmap.bpf.o
 usr/local/lib/tcaccel/sockmap.reasons
 usr/local/lib/tcaccel/tcaccel.bpf.o
+usr/local/lib/tcaccel/tcaccel-noct.bpf.o
 usr/local/lib/tcaccel/tcaccel.reasons
 usr/local/sbin/tcaccel
 usr/local/share/bash-completion/completions/tcaccel

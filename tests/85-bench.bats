@@ -65,6 +65,13 @@ setup_file() {
 	done
 	run jq -e 'any(.rows[]; .group == "scale" and .path == "c20" and (.ratios.base | type == "number"))' "$JSON"
 	assert_success
+	for m in pps tcp1 tcp_p50; do
+		run jq -e --arg m "$m" 'any(.rows[]; .group == "nat" and .path == "nat-fast" and .metric == $m
+			and (.ratios.kernel | type == "number"))' "$JSON"
+		assert_success
+	done
+	run jq -e 'any(.targets[]; .id == "nat_pps" and (.value | type == "number"))' "$JSON"
+	assert_success
 }
 
 @test "bench JSON: each row took the path it names (kernel counters vs tcaccel counters)" {
@@ -83,5 +90,11 @@ setup_file() {
 	run jq -e '.path_checks.fast_path_packets_by_reason as $c
 		| ($c.redirect.REDIRECT > 10000) and ($c.peer.PEER > 10000) and ($c.neigh.NEIGH > 10000)
 		and ($c.auto.PEER > 10000) and ($c.c20.PEER > 1000)' "$JSON"
+	assert_success
+	# NAT: the kernel's NAT forwarded nat-kernel, tcaccel's (NAT_REDIRECT) nat-fast
+	run jq -e '([.rows[] | select(.metric == "pps" and .group == "nat")
+		| {(.path): .kernel_forwarded_share}] | add) as $s
+		| $s["nat-kernel"] > 0.9 and $s["nat-fast"] < 0.05
+		and .path_checks.fast_path_packets_by_reason["nat-fast"].NAT_REDIRECT > 10000' "$JSON"
 	assert_success
 }

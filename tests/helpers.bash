@@ -70,10 +70,11 @@ slot_packets() {
 }
 
 # forwarded NS IFACE: packets the fast path forwarded from IFACE, whichever
-# way (REDIRECT, PEER, NEIGH).
+# way (REDIRECT, PEER, NEIGH, and their NATed twins NAT_REDIRECT, ...).
 forwarded() {
 	"$TCACCEL" status "$2" --netns "$1" --format json |
-		jq -r '[.[0].counters | .REDIRECT, .PEER, .NEIGH | .packets // 0] | add // 0'
+		jq -r '[.[0].counters | .REDIRECT, .PEER, .NEIGH, .NAT_REDIRECT, .NAT_PEER, .NAT_NEIGH
+			| .packets // 0] | add // 0'
 }
 
 # unconfigured_counter NS REASON: slot 0, interfaces without a config entry.

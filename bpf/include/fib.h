@@ -285,7 +285,8 @@ static __always_inline bool tcaccel_xfrm_match(__u32 family, const void *src, co
 
 static __always_inline bool tcaccel_is_forward(__u32 reason)
 {
-	return reason == TCACCEL_REDIRECT || reason == TCACCEL_PEER || reason == TCACCEL_NEIGH;
+	return reason == TCACCEL_REDIRECT || reason == TCACCEL_PEER || reason == TCACCEL_NEIGH ||
+	       reason == TCACCEL_NAT_REDIRECT || reason == TCACCEL_NAT_PEER || reason == TCACCEL_NAT_NEIGH;
 }
 
 /*

@@ -15,6 +15,7 @@
 #include "fib.h"
 #include "conntrack.h"
 #include "maps.h"
+#include "nat.h"
 #include "parsing.h"
 
 static __always_inline bool ipv4_is_multicast(__be32 a) { return (a & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000); }
@@ -38,14 +39,14 @@ static __always_inline bool ipv4_is_loopback(__be32 a)  { return (a & bpf_htonl(
  * kernel may forward: all of them go to the stack, which decides.
  */
 static __always_inline __u32 tcaccel_ipv4_src_check(struct __sk_buff *skb, const struct iphdr *iph,
-						    __u32 cfg_flags)
+						    __be32 daddr, __u32 cfg_flags)
 {
 	struct bpf_fib_lookup rev = {};
 	long rc;
 
 	rev.family = AF_INET;
 	rev.tos = iph->tos;
-	rev.ipv4_src = iph->daddr;
+	rev.ipv4_src = daddr;	/* after DNAT: the kernel routes after PREROUTING */
 	rev.ipv4_dst = iph->saddr;
 	rev.ifindex = skb->ingress_ifindex;
 	/* A non-zero tot_len skips the skb-vs-MTU check (not ours to make here). */
@@ -64,8 +65,77 @@ static __always_inline __u32 tcaccel_ipv4_src_check(struct __sk_buff *skb, const
 }
 
 /*
- * Returns a forward reason (REDIRECT, PEER, NEIGH: see tcaccel_fib_forward())
- * with @fib filled and the packet rewritten (TTL - 1 with the checksum fixed;
+ * From the FIB lookup on: where the packet goes, the checks on that answer,
+ * and (forwarded) the rewrite.  @g: the firewall gate's findings (g->on 0:
+ * no gate).  A flow conntrack NATs is decided by its entry first and looked
+ * up in the FIB with its translated destination (a DNATed or de-masqueraded
+ * packet is addressed to this host before translation); every other packet
+ * meets the gate's verdict after the FIB and the source check, as before
+ * NAT existed.  @flags: bpf_fib_lookup() flags (BPF_FIB_LOOKUP_MARK).
+ */
+static __always_inline __u32 tcaccel_ipv4_route(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
+						const struct tcaccel_cfg *cfg, const struct tcaccel_gate *g,
+						__u32 flags, __u32 tot_len)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	bool nat = g->on && g->nat_entry;
+	__u32 reason, check;
+	__be32 daddr;
+
+	if ((void *)(iph + 1) > data_end)
+		return TCACCEL_TRUNCATED;
+	daddr = iph->daddr;
+	if (nat) {
+		if (g->verdict != TCACCEL_GO_ON)
+			return g->verdict;
+		if (g->nat & TCACCEL_NAT_DST) {
+			daddr = g->to.dst[0];
+			fib->ipv4_dst = daddr;
+			fib->dport = g->to.dport;
+		}
+	}
+	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, cfg->flags, tot_len, iph->ttl);
+	if (!tcaccel_is_forward(reason))
+		return reason;
+	/* IPsec policies see the packet before and (forward) after DNAT: either may match. */
+	if ((cfg->flags & TCACCEL_F_XFRM) &&
+	    (tcaccel_xfrm_match(AF_INET, &iph->saddr, &iph->daddr, sizeof(iph->daddr)) ||
+	     (nat && tcaccel_xfrm_match(AF_INET, &g->to.src[0], &g->to.dst[0], sizeof(iph->daddr)))))
+		return TCACCEL_XFRM_POLICY;
+	/* The source, as fib_validate_source() sees it (rp_filter, own address). */
+	check = tcaccel_ipv4_src_check(skb, iph, daddr, cfg->flags);
+	if (check != TCACCEL_GO_ON)
+		return check;
+	if (g->on && !nat && g->verdict != TCACCEL_GO_ON)
+		return g->verdict;
+	if (nat) {
+		check = tcaccel_nat_oif(g, fib->ifindex);
+		if (check != TCACCEL_GO_ON)
+			return check;
+		if (tcaccel_nat_rewrite(skb, g, iph->protocol))
+			return TCACCEL_CT_NAT;
+		reason = tcaccel_nat_reason(reason);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		eth = data;
+		iph = (void *)(eth + 1);
+		if ((void *)(iph + 1) > data_end)
+			return reason;	/* cannot happen: the rewrite checked it */
+	}
+
+	ipv4_decrease_ttl(iph);
+	if (reason != TCACCEL_NEIGH && reason != TCACCEL_NAT_NEIGH)
+		tcaccel_l2_rewrite(eth, fib);
+	return reason;
+}
+
+/*
+ * Returns a forward reason (REDIRECT, PEER, NEIGH, or their NAT_ twins:
+ * see tcaccel_fib_forward(), nat.h) with @fib filled and the packet
+ * rewritten (NAT as conntrack decided it; TTL - 1 with the checksum fixed;
  * MACs from the FIB unless NEIGH), or a pass reason with the packet bytes
  * untouched.
  */
@@ -76,7 +146,8 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
-	__u32 tot_len, reason, gate, flags = 0;
+	struct tcaccel_gate g = {};
+	__u32 tot_len, reason, flags = 0;
 
 	if ((void *)(iph + 1) > data_end)
 		return TCACCEL_TRUNCATED;
@@ -126,16 +197,6 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(iph + 1, data_end, iph->protocol, fib);
 
-	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, cfg->flags, tot_len, iph->ttl);
-	if (!tcaccel_is_forward(reason))
-		return reason;
-	if ((cfg->flags & TCACCEL_F_XFRM) &&
-	    tcaccel_xfrm_match(AF_INET, &iph->saddr, &iph->daddr, sizeof(iph->daddr)))
-		return TCACCEL_XFRM_POLICY;
-	/* The source, as fib_validate_source() sees it (rp_filter, own address). */
-	gate = tcaccel_ipv4_src_check(skb, iph, cfg->flags);
-	if (gate != TCACCEL_GO_ON)
-		return gate;
 	if (cfg->flags & TCACCEL_F_CT_GATE) {
 		struct bpf_sock_tuple tuple = {};
 
@@ -143,17 +204,13 @@ static __always_inline __u32 tcaccel_ipv4(struct __sk_buff *skb, struct bpf_fib_
 		tuple.ipv4.daddr = iph->daddr;
 		tuple.ipv4.sport = fib->sport;
 		tuple.ipv4.dport = fib->dport;
-		gate = tcaccel_ct_gate(skb, &tuple, sizeof(tuple.ipv4), iph->protocol,
-				       tcaccel_tcp_flags(iph + 1, data_end, iph->protocol),
-				       (iph->protocol == IPPROTO_TCP ? cfg->ct_timeout_tcp
-								     : cfg->ct_timeout_udp) * 1000);
-		if (gate != TCACCEL_GO_ON)
-			return gate;
+		tcaccel_gate_open(skb, &g, &tuple, sizeof(tuple.ipv4), iph->protocol,
+				  tcaccel_tcp_flags(iph + 1, data_end, iph->protocol),
+				  tot_len - sizeof(*iph));
 	}
-
-	ipv4_decrease_ttl(iph);
-	if (reason != TCACCEL_NEIGH)
-		tcaccel_l2_rewrite(eth, fib);
+	reason = tcaccel_ipv4_route(skb, fib, cfg, &g, flags, tot_len);
+	tcaccel_gate_close(&g, tcaccel_is_forward(reason),
+			   (g.tcp ? cfg->ct_timeout_tcp : cfg->ct_timeout_udp) * 1000);
 	return reason;
 }
 

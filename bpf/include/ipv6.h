@@ -10,6 +10,7 @@
 #include "csum.h"
 #include "conntrack.h"
 #include "fib.h"
+#include "nat.h"
 #include "parsing.h"
 
 /*
@@ -62,6 +63,67 @@ static __always_inline bool ipv6_is_v4mapped(const struct in6_addr *a)
 	return !(a->s6_addr32[0] | a->s6_addr32[1]) && a->s6_addr32[2] == bpf_htonl(0xffff);
 }
 
+/* The second half of tcaccel_ipv6(), as tcaccel_ipv4_route() for IPv4. */
+static __always_inline __u32 tcaccel_ipv6_route(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
+						const struct tcaccel_cfg *cfg, const struct tcaccel_gate *g,
+						__u32 flags, __u32 l3_len)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6h = (void *)(eth + 1);
+	bool nat = g->on && g->nat_entry;
+	__u32 reason, check;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return TCACCEL_TRUNCATED;
+	if (nat) {
+		if (g->verdict != TCACCEL_GO_ON)
+			return g->verdict;
+		if (g->nat & TCACCEL_NAT_DST) {
+			__builtin_memcpy(fib->ipv6_dst, g->to.dst, sizeof(fib->ipv6_dst));
+			fib->dport = g->to.dport;
+		}
+	}
+	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, cfg->flags, l3_len, ip6h->hop_limit);
+	if (!tcaccel_is_forward(reason))
+		return reason;
+	/*
+	 * ip6_forward() forwards only when net.ipv6.conf.all.forwarding is on
+	 * (or, from 6.17, the ingress device has force_forwarding), while the
+	 * FIB helper checks the ingress device's own forwarding flag: `load`
+	 * reads what the kernel reads.
+	 */
+	if (cfg->flags & TCACCEL_F_NO_FWD6)
+		return TCACCEL_FIB_FWD_DISABLED;
+	/* IPsec policies see the packet before and (forward) after DNAT: either may match. */
+	if ((cfg->flags & TCACCEL_F_XFRM) &&
+	    (tcaccel_xfrm_match(AF_INET6, &ip6h->saddr, &ip6h->daddr, sizeof(ip6h->daddr)) ||
+	     (nat && tcaccel_xfrm_match(AF_INET6, g->to.src, g->to.dst, sizeof(ip6h->daddr)))))
+		return TCACCEL_XFRM_POLICY;
+	if (g->on && !nat && g->verdict != TCACCEL_GO_ON)
+		return g->verdict;
+	if (nat) {
+		check = tcaccel_nat_oif(g, fib->ifindex);
+		if (check != TCACCEL_GO_ON)
+			return check;
+		if (tcaccel_nat_rewrite(skb, g, ip6h->nexthdr))
+			return TCACCEL_CT_NAT;
+		reason = tcaccel_nat_reason(reason);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		eth = data;
+		ip6h = (void *)(eth + 1);
+		if ((void *)(ip6h + 1) > data_end)
+			return reason;	/* cannot happen: the rewrite checked it */
+	}
+
+	ipv6_decrease_hop_limit(skb, ip6h);
+	if (reason != TCACCEL_NEIGH && reason != TCACCEL_NAT_NEIGH)
+		tcaccel_l2_rewrite(eth, fib);
+	return reason;
+}
+
 /* Same contract as tcaccel_ipv4().  (No rp_filter for IPv6 in the kernel.) */
 static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_lookup *fib,
 					  const struct tcaccel_cfg *cfg)
@@ -70,6 +132,7 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6h = (void *)(eth + 1);
+	struct tcaccel_gate g = {};
 	__u32 l3_len, reason, flags = 0;
 
 	if ((void *)(ip6h + 1) > data_end)
@@ -109,39 +172,20 @@ static __always_inline __u32 tcaccel_ipv6(struct __sk_buff *skb, struct bpf_fib_
 	fib->ifindex = skb->ingress_ifindex;
 	tcaccel_l4_ports(ip6h + 1, data_end, ip6h->nexthdr, fib);
 
-	reason = tcaccel_fib_forward(skb, fib, cfg->mode, flags, cfg->flags, l3_len, ip6h->hop_limit);
-	if (!tcaccel_is_forward(reason))
-		return reason;
-	/*
-	 * ip6_forward() forwards only when net.ipv6.conf.all.forwarding is on
-	 * (or, from 6.17, the ingress device has force_forwarding), while the
-	 * FIB helper checks the ingress device's own forwarding flag: `load`
-	 * reads what the kernel reads.
-	 */
-	if (cfg->flags & TCACCEL_F_NO_FWD6)
-		return TCACCEL_FIB_FWD_DISABLED;
-	if ((cfg->flags & TCACCEL_F_XFRM) &&
-	    tcaccel_xfrm_match(AF_INET6, &ip6h->saddr, &ip6h->daddr, sizeof(ip6h->daddr)))
-		return TCACCEL_XFRM_POLICY;
 	if (cfg->flags & TCACCEL_F_CT_GATE) {
 		struct bpf_sock_tuple tuple = {};
-		__u32 gate;
 
 		__builtin_memcpy(tuple.ipv6.saddr, &ip6h->saddr, sizeof(tuple.ipv6.saddr));
 		__builtin_memcpy(tuple.ipv6.daddr, &ip6h->daddr, sizeof(tuple.ipv6.daddr));
 		tuple.ipv6.sport = fib->sport;
 		tuple.ipv6.dport = fib->dport;
-		gate = tcaccel_ct_gate(skb, &tuple, sizeof(tuple.ipv6), ip6h->nexthdr,
-				       tcaccel_tcp_flags(ip6h + 1, data_end, ip6h->nexthdr),
-				       (ip6h->nexthdr == IPPROTO_TCP ? cfg->ct_timeout_tcp
-								     : cfg->ct_timeout_udp) * 1000);
-		if (gate != TCACCEL_GO_ON)
-			return gate;
+		tcaccel_gate_open(skb, &g, &tuple, sizeof(tuple.ipv6), ip6h->nexthdr,
+				  tcaccel_tcp_flags(ip6h + 1, data_end, ip6h->nexthdr),
+				  l3_len - sizeof(*ip6h));
 	}
-
-	ipv6_decrease_hop_limit(skb, ip6h);
-	if (reason != TCACCEL_NEIGH)
-		tcaccel_l2_rewrite(eth, fib);
+	reason = tcaccel_ipv6_route(skb, fib, cfg, &g, flags, l3_len);
+	tcaccel_gate_close(&g, tcaccel_is_forward(reason),
+			   (g.tcp ? cfg->ct_timeout_tcp : cfg->ct_timeout_udp) * 1000);
 	return reason;
 }
 

@@ -49,14 +49,21 @@
 	X(RPF_FAILED,       "reverse-path filter (rp_filter) fails: the stack drops it")       \
 	X(PEER,             "forwarded with bpf_redirect_peer() into the veth peer's netns")   \
 	X(NEIGH,            "forwarded with bpf_redirect_neigh(): the kernel fills the MACs")  \
-	X(CT_PROTO,         "firewall gate: not TCP/UDP, left to the stack and its rules")     \
+	X(CT_PROTO,         "firewall gate: not TCP/UDP (or its header cut short), left to the stack") \
 	X(CT_TCP_CTRL,      "firewall gate: TCP SYN/FIN/RST, conntrack must see it")           \
 	X(CT_MISS,          "firewall gate: no conntrack entry yet, the rules decide")          \
 	X(CT_NOT_ESTABLISHED, "firewall gate: entry unconfirmed or no reply seen yet")        \
-	X(CT_NAT,           "firewall gate: NATed flow, only the stack can rewrite it") \
+	X(CT_NAT,           "firewall gate: NAT the fast path leaves to the stack (binding unfinished, masquerade interface changed)") \
 	X(PADDED,           "frame longer than its IP packet (padding, trailer): the stack trims it") \
 	X(XFRM_POLICY,      "an IPsec policy's selectors could match: the stack applies it")   \
-	X(POLICY_MARK,      "marked packet, fwmark ip rules, and this kernel's FIB lookup ignores marks")
+	X(POLICY_MARK,      "marked packet, fwmark ip rules, and this kernel's FIB lookup ignores marks") \
+	X(CT_NOT_ACCEPTED,  "firewall gate: no proof the rules accepted both directions (tcaccel's ct labels)") \
+	X(CT_HELPER,        "firewall gate: conntrack must see every packet (helper, sequence adjustment)") \
+	X(CT_ZONE,          "firewall gate: the entry is in a conntrack zone") \
+	X(CT_TUPLE,         "firewall gate: the entry's tuples are neither plain nor NAT (IPVS, ...)") \
+	X(NAT_REDIRECT,     "NATed as conntrack decided, forwarded with bpf_redirect()") \
+	X(NAT_PEER,         "NATed as conntrack decided, forwarded with bpf_redirect_peer()") \
+	X(NAT_NEIGH,        "NATed as conntrack decided, forwarded with bpf_redirect_neigh()")
 
 #define TCACCEL_REASON_ENUM(name, desc) TCACCEL_##name,
 enum tcaccel_reason {
@@ -69,7 +76,7 @@ enum tcaccel_reason {
  * "No objection: go on with the next check."  Not a reason: never counted,
  * never the program's outcome.  Every check returns either this or the
  * reason it stops at, and a forward decision (REDIRECT, PEER, NEIGH) is
- * only ever made by tcaccel_fib_forward() - Cilium keeps CTX_ACT_OK apart
+ * only ever made by tcaccel_fib_forward() (nat.h only renames it NAT_*) - Cilium keeps CTX_ACT_OK apart
  * from its drop reasons the same way.
  */
 #define TCACCEL_GO_ON ((__u32)~0U)

@@ -161,6 +161,21 @@ features_gate_check() {
   Rebuild with a ${CT_OPTS_OLD_SZ}-byte struct bpf_ct_opts (bpf/include/conntrack.h), or use --firewall refuse or bypass."
 }
 
+# features_obj OBJ: the object to load.  Without the conntrack kfuncs the
+# verifier refuses a call to one even where the gate flag would never reach
+# it: the object built without the gate (OBJ's -noct twin) then.
+features_obj() {
+	local obj=$1 noct=${1%.bpf.o}-noct.bpf.o
+	if ((FEAT[ct_kfuncs] == 0)); then
+		if [[ -f "$noct" ]]; then
+			obj=$noct
+		else
+			warn "no conntrack kfuncs in this kernel and no $noct: loading $obj may fail in the verifier"
+		fi
+	fi
+	echo "$obj"
+}
+
 # features_doctor: the feature table `doctor` prints.
 features_doctor() {
 	features_probe

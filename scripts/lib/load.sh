@@ -133,29 +133,47 @@ load_policy() {
 }
 
 # load_firewall NS FIREWALL: what the netns's netfilter means for this load,
-# "GATE BYPASS" (0/1 each); refuses when told to.
+# "GATE BYPASS" (0/1 each); refuses when told to, when the ruleset cannot
+# be read (fail closed: unread rules may be rules we would bypass), when
+# bypass would step over IPVS, and when the ruleset uses the gate's labels.
 load_firewall() {
-	local ns=$1 fw=$2 report
+	local ns=$1 fw=$2 report labels gate=0 bypass=0
 	report=$(firewall_report "$ns")
-	if [[ -z "$report" ]]; then
-		[[ "$fw" == respect ]] && { echo "1 0"; return 0; }
-		echo "0 0"
-		return 0
-	fi
-	log "tcaccel: netfilter on the forward path in netns $(ns_label "$ns"):"
-	log "    ${report//$'\n'/$'\n    '}"
-	case "${fw:-respect}" in
-	refuse)
-		die "refusing to load (--firewall refuse): bpf_redirect skips PREROUTING/FORWARD/POSTROUTING.
+	if [[ -n "$report" ]]; then
+		log "tcaccel: netfilter on the forward path in netns $(ns_label "$ns"):"
+		log "    ${report//$'\n'/$'\n    '}"
+		if grep -q '^cannot read' <<<"$report" && [[ -z "$fw" ]]; then
+			die "cannot inspect netfilter in netns $(ns_label "$ns") (above): tcaccel will not guess whether it would bypass rules.
+  Fix that, or say what to do: --firewall respect (accelerate only flows conntrack established through the rules, whatever they are), bypass, or refuse."
+		fi
+		if grep -q '^ipvs:' <<<"$report" && [[ "${fw:-respect}" == bypass ]]; then
+			die "IPVS has virtual services in netns $(ns_label "$ns"): bypass would forward their replies without IPVS's rewrite.
+  --firewall respect keeps IPVS-owned flows on the stack."
+		fi
+		case "${fw:-respect}" in
+		refuse)
+			die "refusing to load (--firewall refuse): bpf_redirect skips PREROUTING/FORWARD/POSTROUTING.
   --firewall respect accelerates only flows these rules accepted (conntrack-gated);
   --firewall bypass accelerates everything and skips them." ;;
-	bypass)
-		warn "accelerated packets will BYPASS the rules above (--firewall bypass)"
-		echo "0 1" ;;
-	*)
-		info "firewall mode respect: only flows conntrack has established (their first packets crossed the rules above) are accelerated; see docs/firewall.md"
-		echo "1 0" ;;
-	esac
+		bypass)
+			bypass=1
+			warn "accelerated packets will BYPASS the rules above (--firewall bypass)"
+			if grep -qE 'hook (pre|post)routing|-A (PREROUTING|POSTROUTING) ' <<<"$report"; then
+				warn "bypass skips NAT too: NATed flows (masquerade, published ports) break; respect applies their NAT on the fast path"
+			fi ;;
+		*)
+			gate=1
+			info "firewall mode respect: only flows conntrack has established (their first packets crossed the rules above) are accelerated; see docs/firewall.md" ;;
+		esac
+	elif [[ "$fw" == respect ]]; then
+		gate=1
+	fi
+	if ((gate)); then
+		labels=$(gate_label_conflicts "$ns")
+		[[ -z "$labels" ]] || die "the ruleset in netns $(ns_label "$ns") uses conntrack labels $GATE_LABEL_FWD_ORIG-$GATE_LABEL_OK_REPLY, which --firewall respect uses to prove the rules accepted a flow:
+    ${labels//$'\n'/$'\n    '}"
+	fi
+	echo "$gate $bypass"
 }
 
 cmd_load() {
@@ -195,6 +213,7 @@ cmd_load() {
 	# accelerate nothing here; flags for what it lacks.
 	features_probe
 	((gate == 0)) || features_gate_check "$obj"
+	[[ -n "${OPT[obj]:-}" ]] || obj=$(features_obj "$obj")
 	netflags=$(load_policy "$ns" "${fw:-respect}")
 	netflags=$((netflags | $(features_cfg_flags)))
 	route_mtu_check "$ns"

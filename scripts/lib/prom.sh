@@ -26,7 +26,7 @@ def family($name; $type; $help; samples):
 	"# HELP \($name) \($help)", "# TYPE \($name) \($type)", samples;
 . as $rows
 | family("tcaccel_packets_total"; "counter";
-	"Packets seen at tc ingress by tcaccel, by decision; reason REDIRECT = forwarded on the fast path, every other reason = handed to the kernel unchanged.";
+	"Packets seen at tc ingress by tcaccel, by decision; reasons REDIRECT, PEER, NEIGH and NAT_REDIRECT, NAT_PEER, NAT_NEIGH = forwarded on the fast path, every other reason = handed to the kernel unchanged.";
 	$rows[] | (who) as $who | .counters | to_entries[]
 	| "tcaccel_packets_total\(lbl($who + [["reason", .key]])) \(.value.packets)"),
   family("tcaccel_bytes_total"; "counter";

@@ -37,6 +37,20 @@ corpus is curated: `keep` copies one reproducer into it (default
 tests/corpus) as NAME.hex with a "# case:" line saying what it guards
 against, and refuses one whose outcome (the model's word and what the
 program did, numbers aside) is already there: one file per distinct case.
+
+--lab docker: the docker lab instead (netns/docker, its names and addresses
+from the environment: `netns/docker env`), tcaccel in respect mode on the
+node's eth0 and br0, with TCP and UDP flows (masqueraded and published,
+IPv4 and IPv6) set up through the rules first (37-nat.bats).  The frames
+are mostly those flows' packets, both ways, mutated; the model adds the
+firewall gate (tcaccel's order: a NATed flow's entry decides before the
+FIB, which looks up the translated destination; every other packet meets
+the gate after the FIB and the source check) and computes a NATed
+packet's bytes from conntrack's own tuples (tests/lib/ctmodel.py, read
+from `conntrack -L -o xml`), its checksums by tests/lib/pkt.py check_nat.
+What the model takes as given about that lab: every flow was set up
+through the rules both ways (tcaccel's labels), none has a helper or a
+zone.
 """
 import argparse
 import hashlib
@@ -51,6 +65,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctmodel  # noqa: E402
 import matrix  # noqa: E402
 import pkt  # noqa: E402
 import tcrun  # noqa: E402
@@ -80,7 +95,13 @@ class Lab:
     its setup (netns/router, lab_special_routes) - not asked from the
     kernel, and nothing from the program."""
 
-    def __init__(self, ifindex, modes):
+    gate = None  # no firewall gate: tcaccel loaded without rules
+
+    @staticmethod
+    def ifnames():
+        return {"client": env("RT_IF_CLIENT"), "server": env("RT_IF_SERVER")}
+
+    def __init__(self, ifindex, modes, flags=None):
         a4, a6 = ipaddress.IPv4Address, ipaddress.IPv6Address
         # MODE= per ingress (what the user configured: 1 redirect, 4 auto),
         # and the devices bpf_redirect_peer() can reach: both router
@@ -149,6 +170,58 @@ class Lab:
         if best is None:
             return ("none", None, None, None)
         return best[1:]
+
+
+class DockerLab(Lab):
+    """The docker lab (netns/docker) as its setup writes it down: the node's
+    eth0 towards the LAN (default routes via the LAN host), br0 towards the
+    containers, rp_filter as configured, both interfaces in auto mode and
+    neither peer-capable (a NIC's root qdisc on eth0; br0 is a bridge).
+    The gate's table is conntrack's (ctmodel.Table)."""
+
+    @staticmethod
+    def ifnames():
+        return {"lan": env("NODE_UPLINK"), "br": env("NODE_BRIDGE")}
+
+    def __init__(self, ifindex, modes, flags=None):
+        a4, a6 = ipaddress.IPv4Address, ipaddress.IPv6Address
+        n4, n6 = ipaddress.IPv4Network, ipaddress.IPv6Network
+        self.mode = modes
+        self.peers = set()
+        self.mac = {"lan": pkt.mac(env("NODE_MAC")), "br": pkt.mac(env("BR_MAC"))}
+        self.ifindex = ifindex
+        # rp_filter as load read it (cfg flags: bit 0 strict, bit 1 loose)
+        self.rpf = {k: 1 if (v or 0) & 1 else 2 if (v or 0) & 2 else 0 for k, v in (flags or {}).items()}
+        self.mtu = {"lan": 1500, "br": 1500}
+        lan4, lan6 = a4(env("LAN_IP4")), a6(env("LAN_IP6"))
+        node4, node6 = a4(env("NODE_IP4")), a6(env("NODE_IP6"))
+        br4, br6 = a4(env("BR_IP4")), a6(env("BR_IP6"))
+        net_l4, net_b4 = n4(str(node4) + "/24", strict=False), n4(env("BR_NET4"))
+        net_l6, net_b6 = n6(str(node6) + "/64", strict=False), n6(env("BR_NET6"))
+        n = int(env("CONTAINERS"))
+        self.containers4 = [a4(int(net_b4.network_address) + k + 1) for k in range(1, n + 1)]
+        self.containers6 = [a6(int(net_b6.network_address) + k + 1) for k in range(1, n + 1)]
+        self.neigh = {("lan", lan4): env("LAN_MAC"), ("lan", lan6): env("LAN_MAC")}
+        for k in range(1, n + 1):
+            m = "02:ca:02:c8:%02x:02" % k
+            self.neigh[("br", self.containers4[k - 1])] = m
+            self.neigh[("br", self.containers6[k - 1])] = m
+        self.v4_local = {node4, br4}
+        self.v4_bcast = {net_l4.broadcast_address, net_b4.broadcast_address}
+        self.v4_routes = [
+            (n4("0.0.0.0/0"), "unicast", "lan", lan4, None),
+            (net_l4, "unicast", "lan", None, None),
+            (net_b4, "unicast", "br", None, None),
+        ]
+        self.v6_local = {node6, br6, net_l6.network_address, net_b6.network_address}
+        self.v6_routes = [
+            (n6("::/0"), "unicast", "lan", lan6, None),
+            (net_l6, "unicast", "lan", None, None),
+            (net_b6, "unicast", "br", None, None),
+        ]
+        self.addr4 = {"lan": lan4, "node": node4, "br": br4, "c1": self.containers4[0]}
+        self.addr6 = {"lan": lan6, "node": node6, "br": br6, "c1": self.containers6[0]}
+        self.gate = ctmodel.Table(env("NS_NODE"))
 
 
 # --- the reference model -----------------------------------------------------------
@@ -226,6 +299,11 @@ def model4(lab, f, ing, n):
     if (src.is_multicast or src == bcast or ip[12] == 0 or ip[12] == 127 or
             ip[16] == 0 or ip[16] == 127):
         return ("pass", "MARTIAN", None)
+    g = gate(lab, ip, 20, tot - 20, False, str(src), str(dst)) if lab.gate is not None else None
+    if g and g[1]:                               # a NATed flow: its entry first
+        if g[0]:
+            return ("pass", g[0], None)
+        dst = ipaddress.IPv4Address(g[2][1])
     verdict = fib(lab, ing, n, lab.route4(dst), dst, tot, ip[8])
     if verdict[0] == "pass":
         return verdict
@@ -237,7 +315,9 @@ def model4(lab, f, ing, n):
             return ("pass", "RPF_FAILED", None)
     elif skind in ("local", "broadcast", "none"):
         return ("pass", "MARTIAN", None)
-    return forward(lab, ing, dev, nh)
+    if g and not g[1] and g[0]:
+        return ("pass", g[0], None)
+    return forward(lab, ing, dev, nh, g[2] if g else None)
 
 
 def model6(lab, f, ing, n):
@@ -256,10 +336,17 @@ def model6(lab, f, ing, n):
     if (src.is_multicast or src.is_loopback or src.is_unspecified or src in ll or
             src.ipv4_mapped is not None or dst.is_loopback or dst.is_unspecified or dst in ll):
         return ("pass", "MARTIAN", None)
+    g = gate(lab, ip, 40, l3 - 40, True, str(src), str(dst)) if lab.gate is not None else None
+    if g and g[1]:
+        if g[0]:
+            return ("pass", g[0], None)
+        dst = ipaddress.IPv6Address(g[2][1])
     verdict = fib(lab, ing, n, lab.route6(dst), dst, l3, ip[7])
     if verdict[0] == "pass":
         return verdict
-    return forward(lab, ing, verdict[1], verdict[2])
+    if g and not g[1] and g[0]:
+        return ("pass", g[0], None)
+    return forward(lab, ing, verdict[1], verdict[2], g[2] if g else None)
 
 
 def fib(lab, ing, n, route, dst, l3_len, ttl):
@@ -284,14 +371,47 @@ def fib(lab, ing, n, route, dst, l3_len, ttl):
     return ("fib", dev, nh)
 
 
-def forward(lab, ing, dev, nh):
-    """How a forwardable packet leaves, per the ingress's mode."""
+def forward(lab, ing, dev, nh, nat=None):
+    """How a forwardable packet leaves, per the ingress's mode; NAT: the
+    tuple it leaves with (then NAT_REDIRECT, NAT_PEER, NAT_NEIGH)."""
     mode = lab.mode[ing]
     if mode == MODES["neigh"]:
-        return ("redirect", "NEIGH", (dev, None))
-    if mode in (MODES["peer"], MODES["auto"]) and dev in lab.peers:
-        return ("redirect", "PEER", (dev, nh))
-    return ("redirect", "REDIRECT", (dev, nh))
+        how = ("NEIGH", (dev, None))
+    elif mode in (MODES["peer"], MODES["auto"]) and dev in lab.peers:
+        how = ("PEER", (dev, nh))
+    else:
+        how = ("REDIRECT", (dev, nh))
+    if nat:
+        return ("redirect", "NAT_" + how[0], how[1] + (nat,))
+    return ("redirect",) + how
+
+
+def gate(lab, ip, ihl, l4len, v6, src, dst):
+    """The firewall gate's word on a packet (IP header IP of IHL bytes,
+    L4LEN bytes of payload by its IP length): (reason or None, NATed flow,
+    the tuple conntrack's entry says it leaves with, or None).
+
+    What conntrack keeps on the stack, in tcaccel's order: not TCP/UDP, or
+    its header cut short by the IP length (no lookup); then the lookup:
+    none (CT_MISS; TCP SYN/FIN/RST: CT_TCP_CTRL), SYN/FIN/RST, not
+    established (a reply seen; TCP: assured and ESTABLISHED), a zone."""
+    proto = ip[6] if v6 else ip[9]
+    if proto not in (6, 17) or l4len < (20 if proto == 6 else 8):
+        return ("CT_PROTO", False, None)
+    l4 = ip[ihl:]
+    ctrl = proto == 6 and l4[13] & 0x07
+    hit = lab.gate.find(proto, (src, dst, be16(l4, 0), be16(l4, 2)))
+    if hit is None:
+        return ("CT_TCP_CTRL" if ctrl else "CT_MISS", False, None)
+    e, d = hit
+    reason = None
+    if ctrl:
+        reason = "CT_TCP_CTRL"
+    elif not e.established:
+        reason = "CT_NOT_ESTABLISHED"
+    elif e.zone:
+        reason = "CT_ZONE"
+    return (reason, e.nat, e.target(d) if e.nat else None)
 
 
 # --- generating frames --------------------------------------------------------------
@@ -454,6 +574,94 @@ class Gen:
         return bytes(f[:MAX_FRAME]), ing
 
 
+class NatGen(Gen):
+    """Frames for the docker lab: mostly packets of the flows in conntrack's
+    table (either direction, from the side they come from), the rest as
+    Gen.base() makes them with the lab's addresses; then Gen's mutations."""
+
+    def __init__(self, lab, rng):
+        self.lab, self.r = lab, rng
+        r = rng
+        a4, a6 = lab.addr4, lab.addr6
+        self.flows = [(e, d) for e in lab.gate.entries for d in (0, 1)]
+        self.pool4 = {
+            "lan": lambda: a4["lan"] if r.random() < 0.8 else ipaddress.IPv4Address("198.18.20.%d" % r.randrange(256)),
+            "ct": lambda: r.choice(lab.containers4) if r.random() < 0.8 else
+            ipaddress.IPv4Address("198.19.200.%d" % r.randrange(256)),
+            "node": lambda: r.choice((a4["node"], a4["br"])),
+            "martian": lambda: ipaddress.IPv4Address(r.choice((
+                "0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255", "198.18.20.255", "198.19.200.255"))),
+            "random": lambda: ipaddress.IPv4Address(r.getrandbits(32)),
+        }
+        self.pool6 = {
+            "lan": lambda: a6["lan"],
+            "ct": lambda: r.choice(lab.containers6) if r.random() < 0.8 else
+            ipaddress.IPv6Address(int(a6["br"]) & ~0xFFFF | r.getrandbits(16)),
+            "node": lambda: r.choice((a6["node"], a6["br"])),
+            "martian": lambda: ipaddress.IPv6Address(r.choice(("::", "::1", "fe80::1", "ff02::1", "::ffff:198.18.20.1"))),
+            "random": lambda: ipaddress.IPv6Address(r.getrandbits(128)),
+        }
+
+    def side(self, addr):
+        """Where a packet from ADDR arrives: br (a container) or lan."""
+        nets = (ipaddress.ip_network(env("BR_NET4")), ipaddress.ip_network(env("BR_NET6")))
+        return "br" if any(addr in n for n in nets if n.version == addr.version) else "lan"
+
+    def flow_frame(self):
+        r = self.r
+        e, d = r.choice(self.flows)
+        src, dst, sport, dport = e.tuple(d)
+        src, dst = ipaddress.ip_address(src), ipaddress.ip_address(dst)
+        v6 = src.version == 6
+        ing = self.side(src)
+        size = r.choice((0, 1, 18, 18, r.randrange(64), r.randrange(1500), r.randrange(1600)))
+        flags = r.choice((0x10, 0x10, 0x18, 0x18, 0x02, 0x12, 0x11, 0x04, 0x14, r.getrandbits(8))) if e.proto == 6 else 0
+        ttl = r.choice((64, 64, 64, 2, 1, 0, 255))
+        csum = r.choice(("ok", "ok", "ok", None, "0xffff", "0x0001", "0x%x" % r.getrandbits(16)))
+        body = pkt.l4(e.proto, size, str(src), str(dst), v6, sport, dport, flags, csum)
+        smac = bytes((2, r.randrange(256), r.randrange(256), r.randrange(256), r.randrange(256), r.randrange(256)))
+        if v6:
+            hdr = struct.pack("!IHBB16s16s", (6 << 28) | (r.randrange(256) << 20) | r.getrandbits(20),
+                              len(body), e.proto, ttl, src.packed, dst.packed)
+            frame = self.lab.mac[ing] + smac + struct.pack("!H", ETH_IP6) + hdr + body
+        else:
+            hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, r.choice((0, 0xB8)), 20 + len(body),
+                                        r.getrandbits(16), r.choice((0, 0x4000, 0x4000, 0x2000)), ttl,
+                                        e.proto, 0, src.packed, dst.packed))
+            hdr[10:12] = struct.pack("!H", pkt.csum(bytes(hdr)))
+            frame = self.lab.mac[ing] + smac + struct.pack("!H", ETH_IP) + bytes(hdr) + body
+        return bytearray(frame[:MAX_FRAME]), ing
+
+    def addr(self, v6, ing, role):
+        near, far = ("ct", "lan") if ing == "br" else ("lan", "ct")
+        kind = (near if role == "src" else far) if self.r.random() < 0.6 else \
+            self.r.choice(("lan", "ct", "node", "martian", "random"))
+        return (self.pool6 if v6 else self.pool4)[kind]()
+
+    def m_l2(self, f):
+        if self.r.random() < 0.4:
+            f[12:14] = struct.pack("!H", self.r.choice((0x8100, 0x0806, ETH_IP, ETH_IP6, self.r.getrandbits(16))))
+        else:
+            f[0:6] = self.r.choice((b"\xff" * 6, b"\x33\x33\x00\x00\x00\x01", b"\x02\xca\x00\x99\x99\x99",
+                                    self.lab.mac["lan"], self.lab.mac["br"]))
+        return f
+
+    def frame(self):
+        r = self.r
+        if self.flows and r.random() < 0.75:
+            f, ing = self.flow_frame()
+        else:
+            ing = r.choice(("lan", "br"))
+            f = self.base(ing)
+        muts = (self.m_flip, self.m_byte, self.m_truncate, self.m_trailer, self.m_l2,
+                self.m_field, self.m_field, self.m_field)
+        for _ in range(r.choice((0, 0, 0, 1, 1, 2, 3))):
+            if len(f) < 14:
+                break
+            f = r.choice(muts)(f)
+        return bytes(f[:MAX_FRAME]), ing
+
+
 # --- running and checking -----------------------------------------------------------
 
 
@@ -463,15 +671,18 @@ class Fuzzer:
         self.reasons = tcrun.read_reasons(a.reasons)
         self.ridx = {name: i for i, name in enumerate(self.reasons)}
         self.ifaces = {}
-        for name, dev in (("client", env("RT_IF_CLIENT")), ("server", env("RT_IF_SERVER"))):
+        labcls = DockerLab if a.lab == "docker" else Lab
+        for name, dev in labcls.ifnames().items():
             idx, mac = matrix.dev_info(a.netns, dev)
             self.ifaces[name] = {"ifindex": idx, "mac": mac, "slot": matrix.cfg_slot(a.pins, idx),
-                                 "mode": matrix.cfg_field(a.pins, idx, "mode")}
+                                 "mode": matrix.cfg_field(a.pins, idx, "mode"),
+                                 "flags": matrix.cfg_field(a.pins, idx, "flags")}
             if self.ifaces[name]["mode"] not in MODES.values() or self.ifaces[name]["mode"] == MODES["off"]:
                 raise SystemExit("fuzz.py: %s is in mode %d; the model knows %s"
                                  % (dev, self.ifaces[name]["mode"], MODES))
-        self.lab = Lab({k: v["ifindex"] for k, v in self.ifaces.items()},
-                       {k: v["mode"] for k, v in self.ifaces.items()})
+        self.lab = labcls({k: v["ifindex"] for k, v in self.ifaces.items()},
+                          {k: v["mode"] for k, v in self.ifaces.items()},
+                          {k: v["flags"] for k, v in self.ifaces.items()})
         self.slots = sorted({v["slot"] for v in self.ifaces.values()} | {0})
         self.wd = tempfile.mkdtemp(prefix="tcaccel-fuzz.", dir=a.workdir)
         self.runner = tcrun.Runner(a.netns, a.prog, a.pins + "/tcaccel_stats", self.wd)
@@ -492,9 +703,13 @@ class Fuzzer:
             if res.retval != tcrun.TC_ACT_REDIRECT:
                 return want, ["verdict %d, model says %s out of %s" % (res.retval, reason, fwd[0])]
             if fwd[1] is None:      # NEIGH: the neighbour layer writes the MACs
-                errs = pkt.check_fwd(f, res.out, f[6:12].hex(":"), f[0:6].hex(":"))
+                macs = (f[6:12].hex(":"), f[0:6].hex(":"))
             else:
-                errs = pkt.check_fwd(f, res.out, self.ifaces[fwd[0]]["mac"], fwd[1])
+                macs = (self.ifaces[fwd[0]]["mac"], fwd[1])
+            if len(fwd) > 2:        # NAT: the tuple from conntrack's entry
+                errs = pkt.check_nat(f, res.out, macs[0], macs[1], *fwd[2])
+            else:
+                errs = pkt.check_fwd(f, res.out, *macs)
             return want, ["redirect wrong: " + e for e in errs]
         if res.retval != tcrun.TC_ACT_UNSPEC:
             return want, ["verdict %d, model says pass (%s)" % (res.retval, reason)]
@@ -637,6 +852,8 @@ def main():
     ap.add_argument("--segment", type=int, default=250, help="frames between counter snapshots")
     ap.add_argument("--corpus", help="where to save reproducers")
     ap.add_argument("--workdir", help="where the frames are written (default: the temp dir)")
+    ap.add_argument("--lab", choices=("router", "docker"), default="router",
+                    help="the lab and model: router (default) or docker (NAT, firewall gate)")
     a = ap.parse_intermixed_args()
     if a.cmd == "keep":
         if len(a.files) != 1 or not a.name or not a.why:
@@ -668,7 +885,7 @@ def main():
             return 1 if fz.violations else 0
 
         seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1 << 32)
-        gen = Gen(fz.lab, random.Random(seed))
+        gen = (NatGen if a.lab == "docker" else Gen)(fz.lab, random.Random(seed))
         print("fuzz: %d frames, seed %d (replay: --seed %d -n %d)" % (a.count, seed, seed, a.count))
         total, skipped, hist = 0, 0, {}
         block = 5000

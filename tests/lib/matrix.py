@@ -19,6 +19,11 @@ are taken from the environment (the lab's names and addresses).  EXPECT is
                   checksum valid, nothing else changed; REDIRECT +1
   REFUSED         BPF_PROG_TEST_RUN itself refuses the frame (EINVAL): the
                   program never sees it (the wire tests cover those)
+  NAT>NAME        (with --conntrack) NATed and forwarded out of --iface NAME:
+                  TC_ACT_REDIRECT, the addresses and ports conntrack's own
+                  tuples give (tests/lib/ctmodel.py: the other direction's
+                  tuple, inverted), checksums adjusted (pkt.py check_nat),
+                  MACs and TTL as for REDIRECT; NAT_REDIRECT +1
 
 and, for every case, no other counter of any slot moves.  The checks are
 tests/lib/pkt.py's, not the program's.  All cases run in one bpftool
@@ -26,14 +31,17 @@ process (tests/lib/tcrun.py) with a counter snapshot around each frame.
 Prints one TAP-like line per case; exits 1 if any case failed.
 """
 import argparse
+import ipaddress
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctmodel  # noqa: E402
 import pkt  # noqa: E402
 import tcrun  # noqa: E402
 
@@ -94,12 +102,37 @@ def load_table(path, only):
     return cases
 
 
-def check(case, res, deltas, ifaces, neigh, reasons):
+def frame_tuple(frame):
+    """(proto, (src, dst, sport, dport)) of an untagged IPv4/IPv6 TCP/UDP frame."""
+    if frame[12:14] == b"\x86\xdd":
+        src, dst = (str(ipaddress.IPv6Address(frame[22:38])), str(ipaddress.IPv6Address(frame[38:54])))
+        proto, l4 = frame[20], 54
+    else:
+        src, dst = socket.inet_ntoa(frame[26:30]), socket.inet_ntoa(frame[30:34])
+        proto, l4 = frame[23], 14 + (frame[14] & 0xF) * 4
+    sport, dport = int.from_bytes(frame[l4:l4 + 2], "big"), int.from_bytes(frame[l4 + 2:l4 + 4], "big")
+    return proto, (src, dst, sport, dport)
+
+
+def check(case, res, deltas, ifaces, neigh, reasons, table=None):
     """Problems with one case's outcome (empty: as expected)."""
     errs = []
     frame, expect = case["frame"], case["expect"]
     want_counts = {}
-    if expect == "REFUSED":
+    if expect.startswith("NAT>"):
+        eg = expect.split(">", 1)[1]
+        proto, t = frame_tuple(frame)
+        hit = table.find(proto, t) if table else None
+        if hit is None:
+            raise SystemExit("line %d: no conntrack entry for %d %s (set the flow up first)"
+                             % (case["line"], proto, t))
+        entry, direction = hit
+        if res.retval != tcrun.TC_ACT_REDIRECT:
+            errs.append("verdict %s, want %d (TC_ACT_REDIRECT)" % (res.retval, tcrun.TC_ACT_REDIRECT))
+        else:
+            errs += pkt.check_nat(frame, res.out, ifaces[eg]["mac"], neigh[eg], *entry.target(direction))
+        want_counts = {"NAT_REDIRECT": 1}
+    elif expect == "REFUSED":
         if res.retval is not None:
             errs.append("test run accepted it (verdict %s), expected EINVAL" % res.retval)
     elif expect.startswith("REDIRECT>"):
@@ -142,6 +175,8 @@ def main():
     ap.add_argument("--iface", action="append", default=[], help="NAME=DEV")
     ap.add_argument("--neigh", action="append", default=[], help="NAME=MAC of the next hop behind NAME")
     ap.add_argument("--only", default="")
+    ap.add_argument("--conntrack", action="store_true",
+                    help="read conntrack's table (NAT> cases)")
     ap.add_argument("table")
     a = ap.parse_args()
 
@@ -157,6 +192,7 @@ def main():
     if not cases:
         raise SystemExit("matrix: no cases selected")
     slots = sorted({i["slot"] for i in ifaces.values()} | {0})
+    table = ctmodel.Table(a.netns) if a.conntrack else None
 
     with tempfile.TemporaryDirectory(prefix="tcaccel-matrix.") as wd:
         runner = tcrun.Runner(a.netns, a.prog, a.pins + "/tcaccel_stats", wd)
@@ -166,18 +202,18 @@ def main():
         failed = 0
         for n, c in enumerate(cases, 1):
             i = n - 1
-            errs = check(c, results[i], deltas[i], ifaces, neigh, reasons)
+            errs = check(c, results[i], deltas[i], ifaces, neigh, reasons, table)
             note = ""
             if errs and all(e.startswith("counters:") for e in errs):
                 # Verdict and bytes are right: was it another packet moving
                 # a counter at the same moment?  One retry tells.
                 r2, s2 = runner.run([frames[i]], slots, every=1)
-                if not check(c, r2[0], s2[0][2], ifaces, neigh, reasons):
+                if not check(c, r2[0], s2[0][2], ifaces, neigh, reasons, table):
                     errs, note = [], " # retried: other traffic moved a counter"
             label = "%s: [%s] %s -> %s" % (c["cat"], c["in"], " ".join(c["args"]), c["expect"])
             if errs:
                 failed += 1
-                print("not ok %d %s (matrix.txt:%d)" % (n, label, c["line"]))
+                print("not ok %d %s (%s:%d)" % (n, label, os.path.basename(a.table), c["line"]))
                 for e in errs:
                     print("#   " + e)
             else:

@@ -16,6 +16,7 @@ Standard library only, so the tests need nothing beyond python3.
   pkt.py check-fwd IN OUT SMAC DMAC     OUT is IN forwarded: MACs from the
                                         FIB, TTL/hop limit - 1, IPv4 header
                                         checksum valid, nothing else changed
+  (check_nat(): the same for a NATed packet, given the tuple it must carry)
 
 Options for v4/v6 (defaults in parentheses):
   --smac/--dmac MAC, --src/--dst ADDR, --ttl N (64), --proto udp|tcp|icmp|N
@@ -27,11 +28,14 @@ Options for v4/v6 (defaults in parentheses):
   --truncate N (cut the frame to N bytes after building it), --pad N (append
   N bytes after the IP packet: Ethernet padding or a trailer the IP length
   does not cover), --ethertype N (override the EtherType), --no-l4 (IP
-  header only, no L4 header or payload).
+  header only, no L4 header or payload), --sport/--dport N (40000, 5201),
+  --tcp-flags N (0x10: ACK), --l4csum ok|N (the TCP/UDP checksum: computed,
+  or that raw value; default 0).
   lldp [options]                        an LLDP frame (to 01:80:c2:00:00:0e)
   raw HEX                               the bytes of HEX
 
-Imported (tests/lib/*.py): build(argv) returns the frame; csum(), check_fwd().
+Imported (tests/lib/*.py): build(argv) returns the frame; csum(), l4_csum(),
+check_fwd(), check_nat().
 """
 import argparse
 import ipaddress
@@ -55,13 +59,34 @@ def csum(data):
     return ~s & 0xFFFF
 
 
-def l4(proto, payload_len, src, dst, v6):
-    """A plausible L4 header + payload (checksums are not what we test)."""
+def l4_csum(proto, seg, src, dst, v6):
+    """The TCP/UDP checksum of SEG (its checksum field 0) from SRC to DST:
+    RFC 768/793 (IPv4) and RFC 8200 8.1 (IPv6) pseudo-header."""
+    if v6:
+        ph = (ipaddress.IPv6Address(src).packed + ipaddress.IPv6Address(dst).packed +
+              struct.pack("!IxxxB", len(seg), proto))
+    else:
+        ph = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!xBH", proto, len(seg))
+    c = csum(ph + seg)
+    return 0xFFFF if (c == 0 and proto == 17) else c
+
+
+def l4(proto, payload_len, src, dst, v6, sport=40000, dport=5201, flags=0x10, l4csum=None):
+    """A plausible L4 header + payload.  Checksums are 0 (not what most
+    cases test) unless L4CSUM: "ok" computes the real one, a number is
+    written as it is."""
     body = bytes((i * 7) & 0xFF for i in range(payload_len))
-    if proto == 17:
-        return struct.pack("!HHHH", 40000, 5201, 8 + len(body), 0) + body
-    if proto == 6:
-        return struct.pack("!HHIIBBHHH", 40000, 5201, 1, 0, 5 << 4, 0x10, 65535, 0, 0) + body
+    if proto in (6, 17):
+        if proto == 17:
+            seg = struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
+            off = 6
+        else:
+            seg = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, flags, 65535, 0, 0) + body
+            off = 16
+        if l4csum is None:
+            return seg
+        c = l4_csum(proto, seg, src, dst, v6) if l4csum == "ok" else int(l4csum, 0)
+        return seg[:off] + struct.pack("!H", c) + seg[off + 2:]
     if proto in (1, 58):
         hdr = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, 1, 1)
         if not v6:
@@ -86,7 +111,8 @@ def build_v4(args):
     proto = PROTOS.get(args.proto, None)
     proto = int(args.proto) if proto is None else proto
     opts = b"\x01\x01\x01\x00" if args.options else b""
-    payload = b"" if args.no_l4 else l4(proto, args.payload, args.src, args.dst, False)
+    payload = b"" if args.no_l4 else l4(proto, args.payload, args.src, args.dst, False,
+                                        args.sport, args.dport, args.tcp_flags, args.l4csum)
     ihl = args.ihl if args.ihl is not None else 5 + len(opts) // 4
     tot = args.tot_len if args.tot_len is not None else 20 + len(opts) + len(payload)
     frag = (0x2000 if args.mf else 0) | (args.frag_off & 0x1FFF) | (0x4000 if args.df else 0)
@@ -107,7 +133,8 @@ def build_v6(args):
     proto = int(args.proto) if proto is None else proto
     if args.proto == "icmp":
         proto = 58
-    payload = b"" if args.no_l4 else l4(proto, args.payload, args.src, args.dst, True)
+    payload = b"" if args.no_l4 else l4(proto, args.payload, args.src, args.dst, True,
+                                        args.sport, args.dport, args.tcp_flags, args.l4csum)
     nexthdr = proto
     if args.exthdr is not None:
         # A minimal 8-byte extension header chaining to the real protocol.
@@ -190,6 +217,69 @@ def vxlan(smac, dmac, src, dst, vni, inner):
     return mac(dmac) + mac(smac) + struct.pack("!H", 0x0800) + ip + udp
 
 
+def _fold(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def l4_residual(frame):
+    """The one's complement sum (folded, 0xffff = 0 as well as 0x0000) over
+    the TCP/UDP pseudo-header and segment, checksum field included: 0xffff
+    (or 0) when the checksum is right.  Incremental updates (RFC 1624, the
+    kernel's inet_proto_csum_replace*()) keep it whatever it was."""
+    v6 = struct.unpack("!H", frame[12:14])[0] == 0x86DD
+    if v6:
+        proto, seg = frame[20], frame[54:54 + struct.unpack("!H", frame[18:20])[0]]
+        ph = frame[22:54] + struct.pack("!IxxxB", len(seg), proto)
+    else:
+        ihl = (frame[14] & 0xF) * 4
+        tot = struct.unpack("!H", frame[16:18])[0]
+        proto, seg = frame[23], frame[14 + ihl:14 + tot]
+        ph = frame[26:34] + struct.pack("!xBH", proto, len(seg))
+    data = ph + seg + (b"\0" if len(seg) % 2 else b"")
+    r = _fold(sum(struct.unpack("!%dH" % (len(data) // 2), data)))
+    return 0xFFFF if r == 0 else r
+
+
+def check_nat(inp, out, smac, dmac, src, dst, sport, dport):
+    """Problems with OUT as IN translated to SRC:SPORT -> DST:DPORT (what
+    conntrack's tuples say) and forwarded: MACs, TTL/hop limit - 1, a valid
+    IPv4 header checksum, the L4 checksum adjusted exactly (its residual
+    kept: right stays right; a UDP checksum of 0 - none - stays 0 and a
+    nonzero one never becomes 0), nothing else changed."""
+    if len(inp) != len(out):
+        return ["length changed: %d -> %d" % (len(inp), len(out))]
+    v6 = struct.unpack("!H", inp[12:14])[0] == 0x86DD
+    i = bytearray(inp)
+    if v6:
+        i[22:38] = ipaddress.IPv6Address(src).packed
+        i[38:54] = ipaddress.IPv6Address(dst).packed
+        l4o, proto = 54, inp[20]
+    else:
+        i[26:30] = socket.inet_aton(src)
+        i[30:34] = socket.inet_aton(dst)
+        l4o, proto = 14 + (inp[14] & 0xF) * 4, inp[23]
+        i[24:26] = b"\0\0"
+        i[24:26] = struct.pack("!H", csum(bytes(i[14:l4o])))
+    i[l4o:l4o + 4] = struct.pack("!HH", sport, dport)
+    coff = l4o + (6 if proto == 17 else 16)
+    errs = []
+    if proto == 17 and inp[coff:coff + 2] == b"\0\0":
+        if out[coff:coff + 2] != b"\0\0":
+            errs.append("UDP checksum 0 (none) became %s" % out[coff:coff + 2].hex())
+    else:
+        if proto == 17 and out[coff:coff + 2] == b"\0\0":
+            errs.append("UDP checksum became 0 (CSUM_MANGLED_0 is 0xffff)")
+        if l4_residual(bytes(out)) != l4_residual(bytes(inp)):
+            errs.append("L4 checksum not adjusted: residual %04x, was %04x" %
+                        (l4_residual(bytes(out)), l4_residual(bytes(inp))))
+    i[coff:coff + 2] = out[coff:coff + 2]  # judged above
+    # the rest is check_fwd()'s: MACs, TTL/hop limit, header checksum
+    errs += check_fwd(bytes(i[:12]) + bytes(i[12:]), out, smac, dmac)
+    return errs
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "vxlan":
         _, _, smac, dmac, src, dst, vni, fin = sys.argv
@@ -245,6 +335,10 @@ def build(argv):
     p.add_argument("--pad", type=int, default=0)
     p.add_argument("--ethertype", type=lambda v: int(v, 0))
     p.add_argument("--no-l4", action="store_true")
+    p.add_argument("--sport", type=int, default=40000)
+    p.add_argument("--dport", type=int, default=5201)
+    p.add_argument("--tcp-flags", type=lambda v: int(v, 0), default=0x10)
+    p.add_argument("--l4csum")
     a = p.parse_args(argv)
     if a.kind == "lldp":
         a.dmac = "01:80:c2:00:00:0e"

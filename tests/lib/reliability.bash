@@ -137,7 +137,7 @@ assert_traffic_ok() {
 }
 
 # FAST: the reasons of the fast path, for reason_packets
-FAST=REDIRECT+PEER+NEIGH
+FAST=REDIRECT+PEER+NEIGH+NAT_REDIRECT+NAT_PEER+NAT_NEIGH
 export FAST
 
 # reason_packets NS REASON[+REASON...] [IFACE]: packets counted under those

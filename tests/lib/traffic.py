@@ -14,9 +14,34 @@
   traffic.py udp-echo PORT TIMEOUT          answer every datagram until TIMEOUT s
                                             of silence after the first (30 s
                                             before it)
-  traffic.py udp-ping DST PORT COUNT SPORT  from source port SPORT, send COUNT
+  traffic.py udp-ping DST PORT COUNT SPORT [INTERVAL]
+                                            from source port SPORT, send COUNT
                                             datagrams, each waiting (1 s) for its
-                                            echo; print the number of answers
+                                            echo (then INTERVAL s); print the
+                                            number of answers
+  traffic.py udp-burst DST PORT COUNT SPORT from source port SPORT, send COUNT
+                                            datagrams 2 ms apart, then wait 1 s;
+                                            print the number of echoes received
+  traffic.py udp-flows DST PORT FLOWS ROUNDS
+                                            FLOWS sockets (each its own source
+                                            port, its own flow), ROUNDS rounds of
+                                            one datagram each, echoes awaited
+                                            (1 s) after every round; print
+                                            "answered sent"
+  traffic.py tcp-xfer-server PORT BYTES TIMEOUT
+                                            accept one connection; send BYTES of
+                                            random data while reading BYTES;
+                                            print "peer-address sha256-received
+                                            sha256-sent"
+  traffic.py tcp-xfer-client DST PORT BYTES [SPORT]
+                                            the other end: print "local-address
+                                            sha256-received sha256-sent"; from
+                                            SPORT: the server closes first
+  traffic.py tcp-hold-server PORT SECS      accept connections for SECS s; answer
+                                            each one's first byte, keep it open
+  traffic.py tcp-hold DST PORT SPORT SECS   connect from SPORT, one byte each way
+                                            (print "ok"), then hold the connection
+                                            open for SECS s
   traffic.py raw-send IFACE FRAME COUNT     send FRAME (a file) COUNT times
                                             from an AF_PACKET TX ring
   traffic.py tcp-send DST PORT RATE MAXSECS one TCP connection carrying
@@ -47,10 +72,12 @@ packet_snd() makes frames smaller than a page fully linear.)
 """
 import hashlib
 import mmap
+import os
 import signal
 import socket
 import struct
 import sys
+import threading
 import time
 
 
@@ -213,7 +240,7 @@ def udp_echo(port, timeout):
         pass
 
 
-def udp_ping(dst, port, count, sport):
+def udp_ping(dst, port, count, sport, interval=0.0):
     s = socket.socket(family(dst), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::" if ":" in dst else "0.0.0.0", sport))
@@ -230,7 +257,165 @@ def udp_ping(dst, port, count, sport):
                     break
         except socket.timeout:
             pass
+        if interval:
+            time.sleep(interval)
     print(answered)
+
+
+def udp_burst(dst, port, count, sport):
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::" if ":" in dst else "0.0.0.0", sport))
+    s.setblocking(False)
+    sent, got = set(), set()
+
+    def drain():
+        while True:
+            try:
+                data = s.recv(65536)
+            except BlockingIOError:
+                return
+            if data in sent:
+                got.add(data)
+
+    for seq in range(count):
+        p = payload(seq, 64)
+        sent.add(p)
+        s.sendto(p, (dst, port))
+        time.sleep(0.002)
+        drain()
+    end = time.time() + 1.0
+    while time.time() < end:
+        time.sleep(0.01)
+        drain()
+    print(len(got))
+
+
+def udp_flows(dst, port, flows, rounds):
+    socks = []
+    for _ in range(flows):
+        s = socket.socket(family(dst), socket.SOCK_DGRAM)
+        s.bind(("::" if ":" in dst else "0.0.0.0", 0))
+        s.setblocking(False)
+        socks.append(s)
+    answered = sent = 0
+    for r in range(rounds):
+        want = {}
+        for i, s in enumerate(socks):
+            p = payload(r * flows + i, 32)
+            want[s.fileno()] = p
+            s.sendto(p, (dst, port))
+            sent += 1
+            if i % 32 == 31:
+                time.sleep(0.001)
+        end = time.time() + 1.0
+        while want and time.time() < end:
+            time.sleep(0.005)
+            for s in socks:
+                p = want.get(s.fileno())
+                if p is None:
+                    continue
+                try:
+                    if s.recv(65536) == p:
+                        answered += 1
+                        del want[s.fileno()]
+                except BlockingIOError:
+                    pass
+    print(answered, sent)
+
+
+def tcp_xfer(c, nbytes, timeout, shut=True):
+    """Send NBYTES of random data on C while reading NBYTES from it, then
+    (SHUT) send FIN; return (sha256 received, sha256 sent)."""
+    data = os.urandom(nbytes)
+    c.settimeout(timeout)
+    rx = hashlib.sha256()
+    got = [0]
+
+    def reader():
+        try:
+            while got[0] < nbytes:
+                b = c.recv(1 << 16)
+                if not b:
+                    break
+                rx.update(b)
+                got[0] += len(b)
+        except socket.timeout:
+            pass
+
+    t = threading.Thread(target=reader)
+    t.start()
+    c.sendall(data)
+    t.join(timeout)
+    if shut:
+        c.shutdown(socket.SHUT_WR)
+    return rx.hexdigest() if got[0] == nbytes else "short:%d" % got[0], hashlib.sha256(data).hexdigest()
+
+
+def tcp_xfer_server(port, nbytes, timeout):
+    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("::", port))
+    ls.listen(1)
+    ls.settimeout(timeout)
+    c, peer = ls.accept()
+    rx, tx = tcp_xfer(c, nbytes, timeout)
+    host = peer[0][7:] if peer[0].startswith("::ffff:") else peer[0]
+    print(host, rx, tx)
+
+
+def tcp_xfer_client(dst, port, nbytes, sport=0):
+    """From SPORT (0: any).  With a SPORT the client closes last (the server's
+    FIN first): TIME_WAIT stays at the server, which accepts a new SYN on
+    the same 5-tuple, and the client can connect from SPORT again at once."""
+    c = socket.socket(family(dst), socket.SOCK_STREAM)
+    c.settimeout(10)
+    if sport:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        c.bind(("::" if ":" in dst else "0.0.0.0", sport))
+    c.connect((dst, port))
+    rx, tx = tcp_xfer(c, nbytes, 60, shut=not sport)
+    local = c.getsockname()[0]
+    if sport:
+        try:
+            while c.recv(65536):  # until the server's FIN
+                pass
+        except socket.timeout:
+            pass
+    c.close()
+    print(local, rx, tx)
+
+
+def tcp_hold_server(port, secs):
+    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("::", port))
+    ls.listen(16)
+    end = time.time() + secs
+    held = []
+    while time.time() < end:
+        ls.settimeout(max(end - time.time(), 0.01))
+        try:
+            c, _ = ls.accept()
+        except socket.timeout:
+            break
+        c.settimeout(5)
+        if c.recv(1):
+            c.sendall(b"y")
+        held.append(c)
+
+
+def tcp_hold(dst, port, sport, secs):
+    c = socket.socket(family(dst), socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind(("::" if ":" in dst else "0.0.0.0", sport))
+    c.settimeout(10)
+    c.connect((dst, port))
+    c.sendall(b"x")
+    print("ok" if c.recv(1) == b"y" else "no answer", flush=True)
+    time.sleep(secs)
 
 
 SOL_PACKET = 263
@@ -292,14 +477,26 @@ def main(argv):
         udp_count(int(argv[2]))
     elif cmd == "udp-echo" and len(argv) == 4:
         udp_echo(int(argv[2]), float(argv[3]))
-    elif cmd == "udp-ping" and len(argv) == 6:
-        udp_ping(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    elif cmd == "udp-ping" and len(argv) in (6, 7):
+        udp_ping(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), float(argv[6]) if len(argv) == 7 else 0.0)
     elif cmd == "tcp-send" and len(argv) == 6:
         tcp_send(argv[2], int(argv[3]), float(argv[4]), float(argv[5]))
     elif cmd == "tcp-recv" and len(argv) == 4:
         tcp_recv(int(argv[2]), float(argv[3]))
     elif cmd == "udp-gso-send" and len(argv) == 6:
         udp_gso_send(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    elif cmd == "udp-burst" and len(argv) == 6:
+        udp_burst(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    elif cmd == "udp-flows" and len(argv) == 6:
+        udp_flows(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    elif cmd == "tcp-xfer-server" and len(argv) == 5:
+        tcp_xfer_server(int(argv[2]), int(argv[3]), float(argv[4]))
+    elif cmd == "tcp-xfer-client" and len(argv) in (5, 6):
+        tcp_xfer_client(argv[2], int(argv[3]), int(argv[4]), int(argv[5]) if len(argv) == 6 else 0)
+    elif cmd == "tcp-hold-server" and len(argv) == 4:
+        tcp_hold_server(int(argv[2]), float(argv[3]))
+    elif cmd == "tcp-hold" and len(argv) == 6:
+        tcp_hold(argv[2], int(argv[3]), int(argv[4]), float(argv[5]))
     elif cmd == "raw-send" and len(argv) == 5:
         raw_send(argv[2], argv[3], int(argv[4]))
     else:
