@@ -220,7 +220,7 @@ CONFDIR     := $(SYSCONFDIR)/tcaccel
 DOCS        := $(wildcard docs/*.md)
 RUNBOOKS    := $(wildcard docs/runbooks/*.md)
 # Build products the CLI uses ($TCACCEL_ROOT/build/NAME in the tree): all of
-# them (tests/50-install.bats checks every one the CLI names).
+# them (tests/56-install.bats checks every one the CLI names).
 INSTALL_LIBFILES := $(BPF_OBJS) $(REASONS) $(ABI)
 
 INSTALL_SED := sed -e 's|\$$TCACCEL_ROOT/build|$(PKGLIBDIR)|g' \

@@ -112,6 +112,22 @@ while i + 20 <= len(d) and d[i:i + 1].isupper():
 	assert_output --partial "build/abi.sh missing"
 }
 
+@test "every test file has its own number, and DEVELOPERS.md lists it" {
+	local dup f n
+	local -a nums=()
+	for f in "$ROOT"/tests/*.bats; do
+		n=${f##*/}
+		nums+=("${n%%-*}")
+	done
+	dup=$(printf '%s\n' "${nums[@]}" | sort | uniq -d)
+	[[ -z "$dup" ]] || fail "test numbers used twice: $dup"
+	for f in "$ROOT"/tests/*.bats; do
+		n=$(basename "$f" .bats)
+		grep -qF -- "\`$n\`" "$ROOT/DEVELOPERS.md" || grep -qF -- "\`$n\`," "$ROOT/DEVELOPERS.md" ||
+			fail "DEVELOPERS.md's test list does not name $n"
+	done
+}
+
 @test "README and docs/: every path of the tree they name exists" {
 	local f p missing=()
 	for f in "$ROOT/README.md" "$ROOT"/docs/*.md "$ROOT"/docs/runbooks/*.md "$ROOT/DEVELOPERS.md"; do
