@@ -90,7 +90,7 @@ prom_value() {
 	assert_output "[]"
 	run "$TCACCEL" status --format xml
 	assert_failure
-	assert_output --partial "--format must be table, json or prom"
+	assert_output --partial "--format must be one of: table, json, prom"
 }
 
 @test "label values are escaped (backslash, quote, newline) and read back intact" {
