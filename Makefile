@@ -169,7 +169,7 @@ lint: $(ABI) ## shellcheck every script, pyflakes the tests' Python
 fuzz: all ## [N=100000] [SEED=s]: mutated frames through the program, checked against a model
 	$(Q)tests/fuzz -n $(N) $(call opt,--seed,$(SEED))
 
-bench: all ## [QUICK=1] [BENCH_OUT=dir]: ratios vs the direct wire and the kernel (not a test)
+bench: all test-objs ## [QUICK=1] [BENCH_OUT=dir]: ratios vs the direct wire and the kernel (not a test)
 	$(Q)scripts/bench $(if $(call yes,$(QUICK)),--quick) $(call opt,--out,$(BENCH_OUT))
 
 clean: ## remove build/

@@ -19,15 +19,18 @@ def show($u): if . == null then "-"
 	elif $u == "Gbit/s" then fixed(2)
 	else fixed(1) end;
 def ratio($k): .ratios[$k] | if . == null then "" else fixed(2) + "x" end;
+# "vs base": the row's own reference (program cost: the empty program's).
 def base_name: if .group == "scale" then "1 ctr" elif .group == "sockmap" then "plain"
-	elif (.ratios.fw_kernel != null) then "fw-kernel" else "" end;
-def baseratio: if .ratios.base != null then ratio("base") elif .ratios.fw_kernel != null then ratio("fw_kernel") else "" end;
+	elif (.ratios.fw_kernel != null) then "fw-kernel" elif (.ratios.empty != null) then "empty" else "" end;
+def baseratio: if .ratios.base != null then ratio("base") elif .ratios.fw_kernel != null then ratio("fw_kernel")
+	elif .ratios.empty != null then ratio("empty") else "" end;
 def range: .unit as $u | "\(.min | show($u)) .. \(.max | show($u))";
 def title: {forwarding: "forwarding: client -> router -> server (and the direct wire)",
 	scale: "scale: LAN -> node -> container 1, tcaccel auto on the node's uplink",
 	sockmap: "sockmap: local TCP in one netns",
 	nat: "nat: docker lab, masqueraded c1 -> LAN (pps, TCP), LAN -> published port -> c1 (RTT)"};
 def mach: .machine | "\(.host), \(.cpu), \(.cpus) vCPUs, \(.memory), kernel \(.kernel), \(.virtualization); load average \(.loadavg_start) at the start, \(.loadavg_end) at the end";
+def empty_runs: .empty_program_runs // {} | to_entries | map("\(.key) \(.value.run_cnt // "-")") | join(", ");
 def runinfo: "\(.stamp)\(if .quick then " (QUICK: a check of the tool, not of the machine)" else "" end), \(.reps) rounds, \(.duration_s) s, commit \(.commit)";
 
 . as $r
@@ -37,7 +40,7 @@ def runinfo: "\(.stamp)\(if .quick then " (QUICK: a check of the tool, not of th
 	"- run: \($r | runinfo)",
 	"- machine: \($r | mach)",
 	"- tools: \($r.tools | to_entries | map("\(.value)") | join("; "))",
-	"- pps: \($r.settings.udp_flows) UDP flows of 64-byte frames, trafgen on CPU \($r.settings.generator_cpu) (the whole path runs in its softirq on that CPU), counted at the receiver; ratios are medians of per-round ratios (interleaved rounds), RTT and cost: lower is better",
+	"- pps: \($r.settings.udp_flows) UDP flows of 64-byte frames, trafgen on CPU \($r.settings.generator_cpu) (the whole path runs in its softirq on that CPU), counted at the receiver; ratios are medians of per-round ratios (interleaved rounds), RTT and cost: lower is better; program cost vs base: vs the empty tc program (the empty row: kernel forwarding behind it)",
 	"",
 	( ["forwarding", "scale", "sockmap", "nat"][] as $g
 	  | ($r.rows | map(select(.group == $g))) as $rows
@@ -65,11 +68,13 @@ def runinfo: "\(.stamp)\(if .quick then " (QUICK: a check of the tool, not of th
 		($r.rows | map(select(.kernel_forwarded_share != null) | "\(.path) \(.kernel_forwarded_share)") | join(", ")),
 	"- fast-path packets by reason: " + ($r.path_checks.fast_path_packets_by_reason | to_entries
 		| map("\(.key) \(.value | to_entries | map("\(.key)=\(.value)") | join("+"))") | join(", ")),
+	"- empty program runs (bpf_stats on): \($r.path_checks | empty_runs)",
 	"- sockmap MSG_REDIRECT: \($r.path_checks.sockmap_counters.MSG_REDIRECT.events // 0) messages"
 else
 	"tcaccel bench \($r | runinfo)",
 	"  \($r | mach)",
-	"  vs wire / vs kernel / vs base: medians of per-round ratios; RTT and cost: lower is better",
+	"  vs wire / vs kernel / vs base: medians of per-round ratios; RTT and cost: lower is better;",
+	"  program cost vs base: vs the empty tc program (path empty)",
 	( ["forwarding", "scale", "sockmap", "nat"][] as $g
 	  | ($r.rows | map(select(.group == $g))) as $rows
 	  | select($rows | length > 0)
@@ -89,5 +94,6 @@ else
 	"  kernel-forwarded share of received packets (pps): " +
 		($r.rows | map(select(.kernel_forwarded_share != null) | "\(.path) \(.kernel_forwarded_share)") | join(", ")),
 	"  fast-path packets by reason: " + ($r.path_checks.fast_path_packets_by_reason | to_entries
-		| map("\(.key) \(.value | to_entries | map("\(.key)=\(.value)") | join("+"))") | join(", "))
+		| map("\(.key) \(.value | to_entries | map("\(.key)=\(.value)") | join("+"))") | join(", ")),
+	"  empty program runs (bpf_stats on): \($r.path_checks | empty_runs)"
 end

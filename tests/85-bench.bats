@@ -6,7 +6,8 @@
 # target decided), the markdown table, the PNG.  No timing is asserted:
 # benchmarks are not tests.  What is asserted is the path each row claims,
 # from the bench's own path checks: the kernel rows were forwarded by the
-# kernel, the fast-path rows by tcaccel (its counters, not the kernel's).
+# kernel, the fast-path rows by tcaccel (its counters, not the kernel's),
+# the empty row by the kernel behind the empty program (its run count).
 
 load helpers
 
@@ -54,7 +55,7 @@ setup_file() {
 @test "bench JSON: the headline rows exist, with both ratios" {
 	[[ -n "$JSON" ]] || skip "no bench result (see the previous test)"
 	local p m
-	for p in wire kernel fw-kernel redirect peer neigh auto fw-respect fw-bypass; do
+	for p in wire kernel empty fw-kernel redirect peer neigh auto fw-respect fw-bypass; do
 		run jq -e --arg p "$p" 'any(.rows[]; .group == "forwarding" and .path == $p and .metric == "pps"
 			and (.ratios.wire | type == "number") and (.ratios.kernel | type == "number"))' "$JSON"
 		assert_success
@@ -74,13 +75,39 @@ setup_file() {
 	assert_success
 }
 
+@test "bench JSON: program cost of every mode and of the empty program, each cost row with its ratio to the empty one" {
+	[[ -n "$JSON" ]] || skip "no bench result (see the previous test)"
+	local p
+	for p in empty redirect peer neigh auto; do
+		run jq -e --arg p "$p" 'any(.rows[]; .group == "forwarding" and .path == $p and .metric == "cost"
+			and (.median | type == "number"))' "$JSON"
+		assert_success
+	done
+	run jq -e '[.rows[] | select(.metric == "cost")] | length >= 5
+		and all(.ratios.empty | type == "number")' "$JSON"
+	assert_success
+	# issue 14's targets, the old absolute cost one gone
+	run jq -e '[.targets[].id] as $ids
+		| all("pps_vs_kernel", "pps_vs_wire", "tcp1_vs_kernel", "tcp4_vs_kernel", "cost_vs_empty",
+			"pps_firewall", "pps_firewall_bypass", "scale_containers", "scale_routes", "nat_pps"; IN($ids[]))
+		and (any($ids[]; . == "cost") | not)' "$JSON"
+	assert_success
+	run jq -e '[.targets[] | select(.id | IN("tcp1_vs_kernel", "tcp4_vs_kernel", "cost_vs_empty")) | .detail]
+		| length == 3 and all(test("redirect") and test("peer") and test("neigh") and test("auto"))' "$JSON"
+	assert_success
+}
+
 @test "bench JSON: each row took the path it names (kernel counters vs tcaccel counters)" {
 	[[ -n "$JSON" ]] || skip "no bench result (see the previous test)"
 	# share of the received packets the forwarding netns's kernel forwarded
 	run jq -r '[.rows[] | select(.metric == "pps") | "\(.path)=\(.kernel_forwarded_share)"] | join(" ")' "$JSON"
 	echo "$output"
-	run jq -e '[.rows[] | select(.metric == "pps" and (.path == "kernel" or .path == "fw-kernel"))
-		| .kernel_forwarded_share > 0.9] | length == 2 and all' "$JSON"
+	run jq -e '[.rows[] | select(.metric == "pps" and .group == "forwarding"
+		and (.path | IN("kernel", "empty", "fw-kernel")))
+		| .kernel_forwarded_share > 0.9] | length == 3 and all' "$JSON"
+	assert_success
+	# the empty row ran the empty program (by name) on the router's ingress
+	run jq -e '.path_checks.empty_program_runs["to-client"] | .name == "tcaccel_empty" and .run_cnt > 1000' "$JSON"
 	assert_success
 	run jq -e '[.rows[] | select(.metric == "pps" and .group == "forwarding"
 		and (.path | IN("redirect", "peer", "neigh", "auto", "fw-respect", "fw-bypass")))
