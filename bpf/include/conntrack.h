@@ -201,6 +201,15 @@ struct tcaccel_ct_tuple {
  */
 struct tcaccel_gate {
 	struct nf_conn *ct;		/* the referenced entry, or NULL */
+	/*
+	 * 1 while ct holds a reference.  tcaccel_gate_close() tests this, not
+	 * ct: before 6.3 or so the verifier does not know that a kfunc's
+	 * acquired pointer, once checked, stays non-NULL, explores a "NULL"
+	 * branch where the reference is still held and refuses the program
+	 * ("Unreleased reference", seen on 6.1).  A full 64-bit scalar spilled
+	 * from a register is tracked exactly on every kernel.
+	 */
+	__u64 held;
 	__u32 verdict;			/* TCACCEL_GO_ON or the CT_* reason */
 	__u8 on;			/* the gate is on for this packet */
 	__u8 dir;			/* the packet's direction in ct */
@@ -486,6 +495,7 @@ static __always_inline void tcaccel_gate_open(struct __sk_buff *skb, struct tcac
 		return;
 	}
 	g->ct = ct;
+	g->held = 1;
 	g->dir = opts.dir;
 	status = ct->status;
 	g->nat_entry = !!(status & (TCACCEL_IPS_SRC_NAT | TCACCEL_IPS_DST_NAT));
@@ -507,7 +517,7 @@ static __always_inline void tcaccel_gate_close(struct tcaccel_gate *g, bool forw
 {
 	struct nf_conn *ct = g->ct;
 
-	if (!ct)
+	if (!g->held)
 		return;
 	if (forwarded && timeout_ms)
 		bpf_ct_change_timeout(ct, timeout_ms);
