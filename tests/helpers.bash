@@ -92,11 +92,11 @@ slot_packets() {
 # way (REDIRECT, PEER, NEIGH, and their NATed twins NAT_REDIRECT, ...).
 forwarded() {
 	local r
-	local -a idx=()
+	local -a fwd=()
 	for r in REDIRECT PEER NEIGH NAT_REDIRECT NAT_PEER NAT_NEIGH; do
-		idx+=("$(reason_index "$r")")
+		fwd+=("$(reason_index "$r")")
 	done
-	reasons_packets "$1" "$2" "${idx[@]}"
+	reasons_packets "$1" "$2" "${fwd[@]}"
 }
 
 # unconfigured_counter NS REASON: slot 0, interfaces without a config entry.
