@@ -109,15 +109,10 @@ static __always_inline __u32 tcaccel_ipv4_route(struct __sk_buff *skb, struct bp
 	check = tcaccel_ipv4_src_check(skb, iph, daddr, cfg->flags);
 	if (check != TCACCEL_GO_ON)
 		return check;
-	if (g->on && !nat && g->verdict != TCACCEL_GO_ON)
-		return g->verdict;
+	check = tcaccel_gate_apply(skb, g, iph->protocol, fib->ifindex, &reason);
+	if (check != TCACCEL_GO_ON)
+		return check;
 	if (nat) {
-		check = tcaccel_nat_oif(g, fib->ifindex);
-		if (check != TCACCEL_GO_ON)
-			return check;
-		if (tcaccel_nat_rewrite(skb, g, iph->protocol))
-			return TCACCEL_CT_NAT;
-		reason = tcaccel_nat_reason(reason);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 		eth = data;

@@ -101,15 +101,10 @@ static __always_inline __u32 tcaccel_ipv6_route(struct __sk_buff *skb, struct bp
 	    (tcaccel_xfrm_match(AF_INET6, &ip6h->saddr, &ip6h->daddr, sizeof(ip6h->daddr)) ||
 	     (nat && tcaccel_xfrm_match(AF_INET6, g->to.src, g->to.dst, sizeof(ip6h->daddr)))))
 		return TCACCEL_XFRM_POLICY;
-	if (g->on && !nat && g->verdict != TCACCEL_GO_ON)
-		return g->verdict;
+	check = tcaccel_gate_apply(skb, g, ip6h->nexthdr, fib->ifindex, &reason);
+	if (check != TCACCEL_GO_ON)
+		return check;
 	if (nat) {
-		check = tcaccel_nat_oif(g, fib->ifindex);
-		if (check != TCACCEL_GO_ON)
-			return check;
-		if (tcaccel_nat_rewrite(skb, g, ip6h->nexthdr))
-			return TCACCEL_CT_NAT;
-		reason = tcaccel_nat_reason(reason);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 		eth = data;

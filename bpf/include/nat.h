@@ -202,4 +202,29 @@ static __always_inline int tcaccel_nat_rewrite(struct __sk_buff *skb, const stru
 	return 0;
 }
 
+/*
+ * After the FIB and the source check (ipv4.h, ipv6.h): a flow conntrack
+ * does not NAT meets the gate's verdict; a NATed one (its verdict came
+ * before the FIB) is checked against its masquerade interface and
+ * rewritten, and *reason becomes its NAT_ twin.  TCACCEL_GO_ON, or the
+ * reason to pass.  Packet pointers must be loaded again afterwards.
+ */
+static __always_inline __u32 tcaccel_gate_apply(struct __sk_buff *skb, const struct tcaccel_gate *g,
+						__u8 proto, __u32 egress, __u32 *reason)
+{
+	__u32 check;
+
+	if (!g->on)
+		return TCACCEL_GO_ON;
+	if (!g->nat_entry)
+		return g->verdict;
+	check = tcaccel_nat_oif(g, egress);
+	if (check != TCACCEL_GO_ON)
+		return check;
+	if (tcaccel_nat_rewrite(skb, g, proto))
+		return TCACCEL_CT_NAT;
+	*reason = tcaccel_nat_reason(*reason);
+	return TCACCEL_GO_ON;
+}
+
 #endif /* TCACCEL_NAT_H */
