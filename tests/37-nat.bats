@@ -303,7 +303,7 @@ nat_flows() {
 	sed -i 's/tcaccel_csum_replace4(&iph->check, iph->daddr, g->to.dst\[0\]);//' "$src/include/nat.h"
 	run cmp -s "$ROOT/bpf/include/nat.h" "$src/include/nat.h"
 	assert_failure
-	make -s -C "$ROOT" OUTPUT="$out" BPF_SRC="$src/tcaccel.bpf.c" "$out/tcaccel.bpf.o" >/dev/null
+	make -s -C "$ROOT" OUTPUT="$out" BPF_DIR="$src" "$out/tcaccel.bpf.o" >/dev/null
 	"$TCACCEL" load "$NODE_UPLINK" --netns "$NS_NODE" --obj "$out/tcaccel.bpf.o" 2>/dev/null
 	run /usr/bin/python3 "$ROOT/tests/lib/fuzz.py" run --lab docker -n 2000 --seed 7 --netns "$NS_NODE" \
 		--prog "$(our_prog "$NS_NODE" "$NODE_UPLINK")" --pins "$(pin_dir "$NS_NODE")" \
