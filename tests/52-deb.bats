@@ -8,6 +8,7 @@
 # namespace, so this machine's own files and dpkg database stay as they are
 # - where the installed CLI runs against a lab netns; then a purge that must
 # leave nothing behind.
+# tests/run: serial (apt and dpkg)
 
 load helpers
 

@@ -10,6 +10,7 @@
 # All of that lands in a throw-away root: overlays on /usr, /etc and /var,
 # mounted in a private mount namespace for each ansible-playbook run, their
 # upper layers kept from one test to the next.
+# tests/run: serial (apt and dpkg)
 
 load helpers
 

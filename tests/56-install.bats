@@ -5,6 +5,7 @@
 # the systemd template unit (systemd-analyze verify, then its Exec* lines
 # run as written against a lab interface: systemd is not PID 1 here), the
 # `tcaccel service` it calls, bash completion and the generated man page.
+# tests/run: serial (make install into /usr/local)
 
 load helpers
 

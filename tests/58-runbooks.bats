@@ -9,6 +9,7 @@
 # /etc/tcaccel stay in the test).  Each section's condition (traffic, a
 # missing neighbour, a small MTU, a firewall rule) comes from the hooks in
 # tests/runbooks/NAME.bash, which also check what the section claims.
+# tests/run: serial (trace_pipe, make install into /usr/local)
 
 load helpers
 
@@ -44,6 +45,9 @@ runbook_run() {
 			mkdir -p "$ovl/$n/up" "$ovl/$n/work"
 			mount -t overlay overlay -o "lowerdir=$d,upperdir=$ovl/$n/up,workdir=$ovl/$n/work" "$d"
 		done
+		# its own bpffs: the runbooks read `tcaccel status` for the whole
+		# host, and other test files pin their labs in the suite'"'"'s bpffs
+		mount -t bpf bpf /sys/fs/bpf
 		make -s -C "$ROOT" install >/dev/null
 		cd /
 		exec nsenter --net="/run/netns/$ns" -- \

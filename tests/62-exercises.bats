@@ -4,6 +4,7 @@
 # The lab exercises (exercises/NN-*/): every solution passes its lesson's
 # `make check`, every starting file fails it, for the reason the lesson is
 # about, with a hint; the checks leave no namespace, cgroup or pin behind.
+# tests/run: serial (trace_pipe)
 
 load helpers
 

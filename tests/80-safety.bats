@@ -5,6 +5,7 @@
 # pin where another user could swap its maps, every command refuses to run
 # unprivileged and says why, and no command touches an interface outside
 # the network namespace it was given - not even one with the same name.
+# tests/run: serial (trace_pipe)
 
 load helpers
 load lib/reliability

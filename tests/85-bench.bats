@@ -8,6 +8,7 @@
 # from the bench's own path checks: the kernel rows were forwarded by the
 # kernel, the fast-path rows by tcaccel (its counters, not the kernel's),
 # the empty row by the kernel behind the empty program (its run count).
+# tests/run: serial (kernel.bpf_stats_enabled, every CPU)
 
 load helpers
 
