@@ -47,7 +47,7 @@ redirects() { # forwarded by the fast path, both router interfaces, any mode
 }
 
 kernel_fwd() { # the router's forwarded datagrams, both families
-	echo $(($(snmp "$NS_ROUTER" IpForwDatagrams) + $(snmp "$NS_ROUTER" Ip6OutForwDatagrams)))
+	ns_fwd "$NS_ROUTER"
 }
 
 # ping_ttl NS DST: three pings, every reply must say ttl=63 (one hop).

@@ -60,7 +60,7 @@ teardown() {
 	in_ns "$NS_NODE" tc qdisc del dev veth-c3 clsact 2>/dev/null || true
 }
 
-node_fwd() { echo $(($(snmp "$NS_NODE" IpForwDatagrams) + $(snmp "$NS_NODE" Ip6OutForwDatagrams))); }
+node_fwd() { ns_fwd "$NS_NODE"; }
 ct_ip4() { printf '198.19.%d.2' "$1"; }
 ct_ip6() { printf '2001:2:0:c0%02x::2' "$1"; }
 

@@ -43,7 +43,7 @@ load_router() { # [OPTION...]
 fast() { # forwarded by tcaccel, both interfaces, any mode
 	echo $(($(forwarded "$NS_ROUTER" "$RT_IF_CLIENT") + $(forwarded "$NS_ROUTER" "$RT_IF_SERVER")))
 }
-kernel_fwd() { echo $(($(snmp "$NS_ROUTER" IpForwDatagrams) + $(snmp "$NS_ROUTER" Ip6OutForwDatagrams))); }
+kernel_fwd() { ns_fwd "$NS_ROUTER"; }
 reason_sum() { # REASON: both interfaces
 	echo $(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" "$1") + $(counter "$NS_ROUTER" "$RT_IF_SERVER" "$1")))
 }

@@ -29,13 +29,10 @@ teardown() {
 	ensure_loaded "$NS_NODE" "$NODE_UPLINK" "$NODE_BRIDGE"
 }
 
-kernel_fwd() { echo $(($(snmp "$NS_NODE" IpForwDatagrams) + $(snmp "$NS_NODE" Ip6OutForwDatagrams))); }
+kernel_fwd() { ns_fwd "$NS_NODE"; }
 nat_fwd() { # NAT_* forwards on both interfaces (straight from the maps: quick to poll)
-	local r
-	local -a nat=()
-	for r in NAT_REDIRECT NAT_PEER NAT_NEIGH; do nat+=("$(reason_index "$r")"); done
-	echo $(($(reasons_packets "$NS_NODE" "$NODE_UPLINK" "${nat[@]}") +
-		$(reasons_packets "$NS_NODE" "$NODE_BRIDGE" "${nat[@]}")))
+	echo $(($(reasons_packets "$NS_NODE" "$NODE_UPLINK" NAT_REDIRECT NAT_PEER NAT_NEIGH) +
+		$(reasons_packets "$NS_NODE" "$NODE_BRIDGE" NAT_REDIRECT NAT_PEER NAT_NEIGH)))
 }
 nat_above() { (($(nat_fwd) > $1)); }
 # listening NS PORT [udp]: wait_listen with room for a busy machine

@@ -21,7 +21,7 @@ teardown_file() {
 }
 
 node_fwd() {
-	echo $(($(snmp "$NS_NODE" IpForwDatagrams) + $(snmp "$NS_NODE" Ip6OutForwDatagrams)))
+	ns_fwd "$NS_NODE"
 }
 
 @test "node lab: LAN -> containers, IPv4 and IPv6, TTL 63, uplink on the fast path" {

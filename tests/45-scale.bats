@@ -19,7 +19,7 @@ teardown_file() {
 	lab_down
 }
 
-node_fwd() { echo $(($(snmp "$NS_NODE" IpForwDatagrams) + $(snmp "$NS_NODE" Ip6OutForwDatagrams))); }
+node_fwd() { ns_fwd "$NS_NODE"; }
 
 @test "load all: $N containers + uplink attached in one command, $N peer-capable veths" {
 	run "$TCACCEL" load all --netns "$NS_NODE"

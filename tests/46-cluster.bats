@@ -35,8 +35,6 @@ pod() { printf '%s-n%dp%d' "$1" "$2" "$3"; } # LAB K J
 ip4() { printf '198.19.%d.%d' "$1" "$2"; }
 ip6() { printf '2001:2:0:c1%02x::%x' "$1" "$2"; }
 
-# fwd NS: datagrams the kernel forwarded in NS, both families.
-fwd() { echo $(($(snmp "$1" IpForwDatagrams) + $(snmp "$1" Ip6OutForwDatagrams))); }
 # snmp0 NS NAME: snmp, 0 for a counter the kernel does not list yet (IcmpMsg*).
 snmp0() { local v; v=$(snmp "$1" "$2"); echo "${v:-0}"; }
 
@@ -57,17 +55,7 @@ unload_nodes() {
 	done
 }
 
-# pkts NS IFACE REASON...: packets counted under those reasons on IFACE,
-# summed, straight from the pinned maps (`status` takes most of a second).
-pkts() {
-	local ns=$1 dev=$2 r n=0
-	shift 2
-	local -a p
-	read -ra p <<<"$(slot_packets "$ns" "$(iface_slot "$ns" "$dev")")"
-	for r in "$@"; do n=$((n + p[$(reason_index "$r")])); done
-	echo "$n"
-}
-fast() { pkts "$1" "$2" REDIRECT PEER NEIGH; } # NS IFACE
+fast() { reasons_packets "$1" "$2" REDIRECT PEER NEIGH; } # NS IFACE
 
 # xfer SRC_NS DST_NS DST_IP: DATA over TCP from SRC_NS to DST_NS, sha256
 # checked; DST_IP v4 or v6 (the listener takes both).
@@ -92,10 +80,10 @@ flows() {
 		for dir in 12 21; do
 			src=$(pod "$lab" "${dir:0:1}" 1) dst=$(pod "$lab" "${dir:1:1}" 1)
 			ip=$("ip$fam" "${dir:1:1}" 1)
-			local -a f0=("$(fwd "$a")" "$(fwd "$b")")
+			local -a f0=("$(ns_fwd "$a")" "$(ns_fwd "$b")")
 			xfer "$src" "$dst" "$ip"
 			for k in 1 2; do
-				printf -v "F_${phase}_${fam}_${dir}_$k" '%s' "$(($(fwd "$(node "$lab" "$k")") - f0[k - 1]))"
+				printf -v "F_${phase}_${fam}_${dir}_$k" '%s' "$(($(ns_fwd "$(node "$lab" "$k")") - f0[k - 1]))"
 			done
 		done
 	done
@@ -167,8 +155,8 @@ fast_path_proof() {
 	# other (the loads were fresh: these are the flows' own counts).
 	local k
 	for k in 1 2; do
-		(($(pkts "$(node "$VX" "$k")" veth-p1 REDIRECT) > 500))
-		(($(pkts "$(node "$VX" "$k")" vxlan0 PEER) > 500))
+		(($(reasons_packets "$(node "$VX" "$k")" veth-p1 REDIRECT) > 500))
+		(($(reasons_packets "$(node "$VX" "$k")" vxlan0 PEER) > 500))
 	done
 }
 
@@ -176,8 +164,8 @@ fast_path_proof() {
 	fast_path_proof "$NR"
 	local k
 	for k in 1 2; do
-		(($(pkts "$(node "$NR" "$k")" veth-p1 REDIRECT) > 500))
-		(($(pkts "$(node "$NR" "$k")" eth0 PEER) > 500))
+		(($(reasons_packets "$(node "$NR" "$k")" veth-p1 REDIRECT) > 500))
+		(($(reasons_packets "$(node "$NR" "$k")" eth0 PEER) > 500))
 	done
 }
 
@@ -197,13 +185,13 @@ mtu_restore() {
 	# A pod MTU the overlay cannot carry (a CNI MTU left at the default).
 	for k in 1 2; do in_ns "$(pod "$VX" "$k" 1)" ip link set eth0 mtu 1500; done
 	for fam in 4 6; do
-		fn0=$(pkts "$a" veth-p1 FIB_FRAG_NEEDED)
+		fn0=$(reasons_packets "$a" veth-p1 FIB_FRAG_NEEDED)
 		icmp0=$(snmp0 "$a" IcmpMsgOutType3)
 		icmp60=$(snmp0 "$a" Icmp6OutPktTooBigs)
-		f0=$(fwd "$a")
+		f0=$(ns_fwd "$a")
 		xfer "$(pod "$VX" 1 1)" "$(pod "$VX" 2 1)" "$("ip$fam" 2 1)"
 		# tcaccel handed the too-big packets to the kernel, which answered.
-		(($(pkts "$a" veth-p1 FIB_FRAG_NEEDED) > fn0))
+		(($(reasons_packets "$a" veth-p1 FIB_FRAG_NEEDED) > fn0))
 		if [[ "$fam" == 4 ]]; then
 			(($(snmp0 "$a" IcmpMsgOutType3) > icmp0))
 			run in_ns "$(pod "$VX" 1 1)" ip route get "$(ip4 2 1)"
@@ -214,7 +202,7 @@ mtu_restore() {
 		assert_output --partial "mtu 1450"
 		# The rest of the flow went the fast path: a handful of datagrams
 		# (the ones too big) reached the kernel, not thousands.
-		(($(fwd "$a") - f0 < 20))
+		(($(ns_fwd "$a") - f0 < 20))
 	done
 	mtu_restore
 }
@@ -248,7 +236,7 @@ flap() {
 	# the rest of the flow may take less than reading them takes).
 	local in=vxlan0
 	[[ "$lab" == "$NR" ]] && in=eth0
-	f0b=$(fwd "$b")
+	f0b=$(ns_fwd "$b")
 	fw0=$(fast "$b" "$in")
 	sleep 0.5
 	frozen=$(stat -c %s "$out")
@@ -264,9 +252,9 @@ flap() {
 	# The filter rode out the flap; after it the flow was on the fast path.
 	assert_equal "$(our_prog "$a" eth0)" "$prog"
 	fw1=$(fast "$b" "$in")
-	echo "# $lab flap: $sent bytes before the link went down, $((fw1 - fw0)) forwarded by tcaccel on node 2 after, kernel $(($(fwd "$b") - f0b))" >&3
+	echo "# $lab flap: $sent bytes before the link went down, $((fw1 - fw0)) forwarded by tcaccel on node 2 after, kernel $(($(ns_fwd "$b") - f0b))" >&3
 	((fw1 - fw0 > 50))
-	(($(fwd "$b") - f0b < 5))
+	(($(ns_fwd "$b") - f0b < 5))
 }
 
 @test "underlay link of a node down and up mid-flow: the flow completes, still on the fast path (vxlan, native)" {
@@ -282,20 +270,20 @@ flap() {
 	assert_success
 	assert_equal "$(our_prog "$b" veth-p3)" ""
 	# Its replies (the TCP ACKs) enter veth-p3, which carries no program.
-	f0=$(fwd "$b")
+	f0=$(ns_fwd "$b")
 	xfer "$(pod "$VX" 1 1)" "$(pod "$VX" 2 3)" "$(ip4 2 3)"
-	fk=$(($(fwd "$b") - f0))
+	fk=$(($(ns_fwd "$b") - f0))
 	((fk >= 50))
 	"$TCACCEL" load all --netns "$b" 2>/dev/null
 	[[ -n "$(our_prog "$b" veth-p3)" ]]
-	f0=$(fwd "$b")
-	p0=$(pkts "$b" vxlan0 PEER)
+	f0=$(ns_fwd "$b")
+	p0=$(reasons_packets "$b" vxlan0 PEER)
 	xfer "$(pod "$VX" 1 1)" "$(pod "$VX" 2 3)" "$(ip4 2 3)"
-	ff=$(($(fwd "$b") - f0))
+	ff=$(($(ns_fwd "$b") - f0))
 	echo "# pod added later: node 2 kernel-forwarded $fk before load all, $ff after" >&3
 	((ff * 10 < fk))
 	# ... and now peer-capable: vxlan0 hands its packets straight in.
-	(($(pkts "$b" vxlan0 PEER) - p0 > 100))
+	(($(reasons_packets "$b" vxlan0 PEER) - p0 > 100))
 
 	# The service way: an instance with IFACE=all, reloaded.
 	run env LAB="$VX" "$ROOT/netns/cluster" add-pod 2 4

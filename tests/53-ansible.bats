@@ -85,20 +85,19 @@ recap() {
 	sed -nE "s/^$1 +:.* $2=([0-9]+).*/\\1/p" <<<"$output"
 }
 
-fwd() { echo $(($(snmp "$1" IpForwDatagrams) + $(snmp "$1" Ip6OutForwDatagrams))); }
 
 # flow: 4 MB pod n1p1 -> pod n2p1 over TCP, sha256 checked; each node's
 # kernel-forwarded count in FLOW_1, FLOW_2.
 flow() {
 	local out=$BATS_TEST_TMPDIR/received a b
-	a=$(fwd "$N1_NS") b=$(fwd "$N2_NS")
+	a=$(ns_fwd "$N1_NS") b=$(ns_fwd "$N2_NS")
 	bg "$N2P1_NS" "$BATS_TEST_TMPDIR/listen.log" timeout 30 \
 		socat -u TCP-LISTEN:5001,reuseaddr "OPEN:$out,creat,trunc"
 	wait_listen "$N2P1_NS" 5001
 	timeout 30 nsenter --net="$(netns_path "$N1P1_NS")" -- socat -u "OPEN:$T/data" "TCP:$N2P1_IP4:5001"
 	wait "$BG_PID"
 	[[ "$(sha256sum <"$out")" == "$(sha256sum <"$T/data")" ]]
-	FLOW_1=$(($(fwd "$N1_NS") - a)) FLOW_2=$(($(fwd "$N2_NS") - b))
+	FLOW_1=$(($(ns_fwd "$N1_NS") - a)) FLOW_2=$(($(ns_fwd "$N2_NS") - b))
 }
 
 NODE_IFACES="eth0 vxlan0 veth-p1 veth-p2"

@@ -33,7 +33,7 @@ teardown() {
 	in_ns "$NS_ROUTER" tc qdisc del dev "$RT_IF_CLIENT" clsact 2>/dev/null || true
 }
 
-kernel_fwd() { echo $(($(snmp "$NS_ROUTER" IpForwDatagrams) + $(snmp "$NS_ROUTER" Ip6OutForwDatagrams))); }
+kernel_fwd() { ns_fwd "$NS_ROUTER"; }
 
 # slots NS DEV...: remember the stats slots `load` gave DEVs (for reasons).
 declare -gA SLOT=()
@@ -48,16 +48,12 @@ slots() {
 # status` costs seconds in a TCG guest (the status pipeline has tests of
 # its own).
 reasons() {
-	local ns=$1 rs=$2 dev r sum=0 idx=()
+	local ns=$1 rs=$2 dev sum=0
 	shift 2
-	for r in ${rs//+/ }; do idx+=("$(reason_index "$r")"); done
 	for dev in "$@"; do
 		[[ -n "${SLOT[$ns/$dev]:-}" ]] || { echo "reasons: no slot for $dev (call slots)" >&2; return 1; }
-		# shellcheck disable=SC2046
-		sum=$((sum + $(bpftool -j map lookup pinned "$(pin_dir "$ns")/tcaccel_stats" \
-			key hex $(u32_hex "${SLOT[$ns/$dev]}") |
-			jq --argjson i "[$(IFS=,; echo "${idx[*]}")]" \
-				'[.formatted.values[].value.packets as $p | $i[] | $p[.]] | add')))
+		# shellcheck disable=SC2086 # REASON+REASON, split
+		sum=$((sum + $(slot_reasons "$ns" "${SLOT[$ns/$dev]}" ${rs//+/ })))
 	done
 	echo "$sum"
 }

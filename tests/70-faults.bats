@@ -54,7 +54,7 @@ rx_packets() { # NS DEV
 }
 
 kernel_fwd() {
-	echo $(($(snmp "$NS_ROUTER" IpForwDatagrams) + $(snmp "$NS_ROUTER" Ip6OutForwDatagrams)))
+	ns_fwd "$NS_ROUTER"
 }
 
 # assert_nothing_stale IFACE...: exactly these interfaces carry tcaccel:

@@ -47,24 +47,38 @@ lab_down() {
 # here and ten under TCG, and is tested on its own in 10-cli, 57-metrics).
 # 0 when IFACE has no config entry.
 counter() {
-	reasons_packets "$1" "$2" "$(reason_index "$3")"
+	reasons_packets "$1" "$2" "$3"
 }
 
-# reasons_packets NS IFACE INDEX...: the sum of those reasons' packets.
+# reasons_packets NS IFACE REASON...: the sum of those reasons' packets on
+# IFACE (0 when IFACE has no config entry).
 reasons_packets() {
 	local ns=$1 dev=$2 slot
 	shift 2
-	# shellcheck disable=SC2046
-	slot=$(bpftool -j map lookup pinned "$(pin_dir "$ns")/tcaccel_cfg" key hex $(u32_hex "$(ifindex "$ns" "$dev")") 2>/dev/null |
-		jq -r '.formatted.value.slot // empty') || true
-	if [[ -z "$slot" ]]; then
+	slot=$(iface_slot "$ns" "$dev" 2>/dev/null) || true
+	if [[ -z "$slot" || "$slot" == null ]]; then
 		echo 0
 		return 0
 	fi
+	slot_reasons "$ns" "$slot" "$@"
+}
+
+# slot_reasons NS SLOT REASON...: the sum of those reasons' packets in the
+# stats SLOT, summed over CPUs.
+slot_reasons() {
+	local ns=$1 slot=$2 r
+	local -a ridx=()
+	shift 2
+	for r in "$@"; do ridx+=("$(reason_index "$r")"); done
 	# shellcheck disable=SC2046
 	bpftool -j map lookup pinned "$(pin_dir "$ns")/tcaccel_stats" key hex $(u32_hex "$slot") |
-		jq -r --argjson i "[$(IFS=,; echo "$*")]" \
+		jq -r --argjson i "[$(IFS=,; echo "${ridx[*]}")]" \
 			'[.formatted.values[].value.packets] | transpose as $t | [$i[] | $t[.] | add] | add // 0'
+}
+
+# ns_fwd NS: datagrams the kernel forwarded in NS, IPv4 and IPv6.
+ns_fwd() {
+	echo $(($(snmp "$1" IpForwDatagrams) + $(snmp "$1" Ip6OutForwDatagrams)))
 }
 
 # reason_index REASON: the counter index of REASON (build/tcaccel.reasons).
@@ -91,12 +105,7 @@ slot_packets() {
 # forwarded NS IFACE: packets the fast path forwarded from IFACE, whichever
 # way (REDIRECT, PEER, NEIGH, and their NATed twins NAT_REDIRECT, ...).
 forwarded() {
-	local r
-	local -a fwd=()
-	for r in REDIRECT PEER NEIGH NAT_REDIRECT NAT_PEER NAT_NEIGH; do
-		fwd+=("$(reason_index "$r")")
-	done
-	reasons_packets "$1" "$2" "${fwd[@]}"
+	reasons_packets "$1" "$2" REDIRECT PEER NEIGH NAT_REDIRECT NAT_PEER NAT_NEIGH
 }
 
 # unconfigured_counter NS REASON: slot 0, interfaces without a config entry.
