@@ -20,16 +20,16 @@ def median: sort | length as $n
 def r3: if . == null then null else . * 1000 | round / 1000 end;
 
 def units: {pps: "pps", tcp1: "Gbit/s", tcp4: "Gbit/s", udp_p50: "us", udp_p99: "us",
-	tcp_p50: "us", tcp_p99: "us", cost: "ns"};
+	tcp_p50: "us", tcp_p99: "us", cost: "ns", run: "ns"};
 def better($m): if $m == "pps" or ($m | startswith("tcp") and (test("_p") | not)) then "higher" else "lower" end;
 def labels: {pps: "64 B UDP pps", tcp1: "TCP 1 stream", tcp4: "TCP 4 streams",
 	udp_p50: "UDP RTT p50", udp_p99: "UDP RTT p99", tcp_p50: "TCP RTT p50", tcp_p99: "TCP RTT p99",
-	cost: "program cost"};
+	cost: "program cost", run: "prog run"};
 
 # The references of a row: name -> path (in the same group and metric).
 # Program cost has one: the empty program's (the floor, same run).
 def refs($g; $p; $m):
-	if $g == "forwarding" and $m == "cost" then {empty: "empty"}
+	if ($g == "forwarding" and $m == "cost") or $g == "parts" then {empty: "empty"}
 	elif $g == "forwarding" then
 		{wire: "wire", kernel: "kernel"}
 		+ (if $p == "fw-respect" or $p == "fw-bypass" then {fw_kernel: "fw-kernel"} else {} end)
@@ -95,7 +95,8 @@ map({group: .[0], path: .[1], metric: .[2], round: (.[3] | tonumber), value: (.[
 | every("tcp4"; "kernel"; min) as $tcp4
 | every("cost"; "empty"; max) as $cost
 | ($modes | map("\(.) \(row("forwarding"; .; "cost").median | ns): \(ratio("forwarding"; .; "cost"; "empty") // "-")x")
-	+ ["empty \(row("forwarding"; "empty"; "cost").median | ns)"] | join(", ")) as $cost_detail
+	+ ["empty \(row("forwarding"; "empty"; "cost").median | ns)"] | join(", ")
+	+ "; under prog run: one bpf_fib_lookup() alone \(ratio("parts"; "fib"; "run"; "empty") // "-")x the empty program, the least forwarder \(ratio("parts"; "redirect"; "run"; "empty") // "-")x, tcaccel \(ratio("parts"; "tcaccel"; "run"; "empty") // "-")x") as $cost_detail
 | $meta + {rows: $rows, targets: [
 	target("pps_vs_kernel"; "64 B pps: best fast mode >= 1.20x plain kernel forwarding";
 		$best.ratios.kernel; ">="; 1.2; "best fast mode: \($best.path // "none")"),

@@ -28,7 +28,8 @@ def range: .unit as $u | "\(.min | show($u)) .. \(.max | show($u))";
 def title: {forwarding: "forwarding: client -> router -> server (and the direct wire)",
 	scale: "scale: LAN -> node -> container 1, tcaccel auto on the node's uplink",
 	sockmap: "sockmap: local TCP in one netns",
-	nat: "nat: docker lab, masqueraded c1 -> LAN (pps, TCP), LAN -> published port -> c1 (RTT)"};
+	nat: "nat: docker lab, masqueraded c1 -> LAN (pps, TCP), LAN -> published port -> c1 (RTT)",
+	parts: "parts of a forwarder: one 60-byte frame under bpftool prog run (tests/bpf/parts.bpf.c), vs the empty program"};
 def mach: .machine | "\(.host), \(.cpu), \(.cpus) vCPUs, \(.memory), kernel \(.kernel), \(.virtualization); load average \(.loadavg_start) at the start, \(.loadavg_end) at the end";
 def empty_runs: .empty_program_runs // {} | to_entries | map("\(.key) \(.value.run_cnt // "-")") | join(", ");
 def runinfo: "\(.stamp)\(if .quick then " (QUICK: a check of the tool, not of the machine)" else "" end), \(.reps) rounds, \(.duration_s) s, commit \(.commit)";
@@ -42,7 +43,7 @@ def runinfo: "\(.stamp)\(if .quick then " (QUICK: a check of the tool, not of th
 	"- tools: \($r.tools | to_entries | map("\(.value)") | join("; "))",
 	"- pps: \($r.settings.udp_flows) UDP flows of 64-byte frames, trafgen on CPU \($r.settings.generator_cpu) (the whole path runs in its softirq on that CPU), counted at the receiver; ratios are medians of per-round ratios (interleaved rounds), RTT and cost: lower is better; program cost vs base: vs the empty tc program (the empty row: kernel forwarding behind it)",
 	"",
-	( ["forwarding", "scale", "sockmap", "nat"][] as $g
+	( ["forwarding", "scale", "sockmap", "nat", "parts"][] as $g
 	  | ($r.rows | map(select(.group == $g))) as $rows
 	  | select($rows | length > 0)
 	  | "## \(title[$g])",
@@ -75,7 +76,7 @@ else
 	"  \($r | mach)",
 	"  vs wire / vs kernel / vs base: medians of per-round ratios; RTT and cost: lower is better;",
 	"  program cost vs base: vs the empty tc program (path empty)",
-	( ["forwarding", "scale", "sockmap", "nat"][] as $g
+	( ["forwarding", "scale", "sockmap", "nat", "parts"][] as $g
 	  | ($r.rows | map(select(.group == $g))) as $rows
 	  | select($rows | length > 0)
 	  | "",

@@ -98,6 +98,23 @@ setup_file() {
 	assert_success
 }
 
+@test "bench JSON: the parts of a forwarder under prog run, each with its ratio to the empty one, and the verdicts they must give" {
+	[[ -n "$JSON" ]] || skip "no bench result (see the previous test)"
+	local p
+	# a part whose verdict was wrong (e.g. tcaccel not forwarding the frame) has no row
+	for p in empty parse fib redirect fib2 tcaccel; do
+		run jq -e --arg p "$p" 'any(.rows[]; .group == "parts" and .path == $p and .metric == "run"
+			and (.median | type == "number" and . > 0) and (.ratios.empty | type == "number"))' "$JSON"
+		assert_success
+	done
+	# cumulative: a lookup costs more than parsing, two more than one
+	run jq -e '[.rows[] | select(.group == "parts") | {key: .path, value: .median}] | from_entries
+		| .fib > .parse and .fib2 > .fib' "$JSON"
+	assert_success
+	run jq -e 'any(.targets[]; .id == "cost_vs_empty" and (.detail | test("bpf_fib_lookup\\(\\) alone [0-9.]+x")))' "$JSON"
+	assert_success
+}
+
 @test "bench JSON: each row took the path it names (kernel counters vs tcaccel counters)" {
 	[[ -n "$JSON" ]] || skip "no bench result (see the previous test)"
 	# share of the received packets the forwarding netns's kernel forwarded
