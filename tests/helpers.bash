@@ -223,10 +223,12 @@ watch_stop() {
 }
 
 # wait_listen NS PORT [tcp|udp]: poll until something listens on PORT.
+# 30 s: returns as soon as it listens (a python3 receiver starts in 0.1 s
+# here, in over 5 s in a TCG guest busy with the test: make vmtest).
 wait_listen() {
 	local flag=-tln
 	[[ "${3:-tcp}" == udp ]] && flag=-uln
-	wait_until 5 bash -c "nsenter --net='$(netns_path "$1")' -- ss -H $flag 'sport = :$2' | grep -q ."
+	wait_until 30 bash -c "nsenter --net='$(netns_path "$1")' -- ss -H $flag 'sport = :$2' | grep -q ."
 }
 
 # --- what a device transmits ------------------------------------------------------
