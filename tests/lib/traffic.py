@@ -210,8 +210,12 @@ class Stop(Exception):
 
 def udp_count(port):
     """Until told to stop: the count never depends on a timeout, and the
-    caller can watch it grow (one line per datagram)."""
+    caller can watch it grow (one line per datagram).  `timeout` sends its
+    SIGTERM twice (to us, then to its process group): the second must not
+    interrupt the total (it did, under TCG, where the two come apart)."""
     def stop(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise Stop()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
