@@ -84,7 +84,7 @@ int tcaccel_ingress(struct __sk_buff *skb)
 	if (!cfg || !cfg->enabled)
 		return tcaccel_account(skb, 0, TCACCEL_DISABLED, TC_ACT_UNSPEC);
 
-	tcaccel_pull(skb, TCACCEL_PULL_LEN);
+	tcaccel_pull(skb);
 	reason = tcaccel_l2_check(skb, &proto);
 	if (reason == TCACCEL_GO_ON) {
 		if (proto == bpf_htons(ETH_P_IP))
