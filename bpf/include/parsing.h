@@ -32,9 +32,10 @@
  * header linear.  Without this pull the fast path silently never fires
  * for them.  bpf_skb_pull_data() changes no byte of the packet.
  *
- * Never a byte more than we read: a TCP socket's skb has exactly its
- * headers linear (IPv4 with timestamps: 14 + 20 + 32 = 66) and the payload
- * in page frags.  Pulling payload into the head (as one length for both
+ * No TCP payload, ever: a TCP socket's skb has exactly its headers linear
+ * (IPv4 with timestamps: 14 + 20 + 32 = 66; IPv6: 86) and the payload in
+ * page frags.  (A UDP GSO skb, 8-byte header, gets up to 12 bytes of
+ * payload pulled: its receiver segments it, nothing coalesces there.)  Pulling payload into the head (as one length for both
  * families, IPv6's 74, did for IPv4) reallocates the head with kmalloc, and
  * the receiver's TCP can then never coalesce that skb into the one before
  * it (skb_try_coalesce(): a linear part that is not a page frag is
