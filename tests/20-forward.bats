@@ -131,13 +131,15 @@ coalesced() {
 }
 
 @test "TCP: the server's stack coalesces what the fast path delivers as it does what the kernel forwards" {
-	local ip c0 s0 c1 s1 kc ks fc fs
+	local ip c0 s0 c1 s1 kc ks fc fs f0
 	for ip in "$SERVER_IP4" "[$SERVER_IP6]"; do
 		"$TCACCEL" unload --all --netns "$NS_ROUTER"
 		read -r c0 s0 < <(coalesced "$NS_SERVER")
+		f0=$(kernel_fwd)
 		tcp_send "$ip"
 		read -r c1 s1 < <(coalesced "$NS_SERVER")
 		kc=$((c1 - c0)) ks=$((s1 - s0))
+		(($(kernel_fwd) - f0 > 100)) || fail "the kernel forwarded only $(($(kernel_fwd) - f0)) datagrams of 20 MB"
 		# a receiver that keeps up has nothing queued to coalesce into
 		((kc * 100 > ks)) || skip "kernel forwarding to $ip: $kc of $ks segments coalesced, nothing to compare"
 		"$TCACCEL" load all --netns "$NS_ROUTER" 2>/dev/null
@@ -145,7 +147,9 @@ coalesced() {
 		tcp_transfer "$ip"
 		read -r c1 s1 < <(coalesced "$NS_SERVER")
 		fc=$((c1 - c0)) fs=$((s1 - s0))
-		((fc * 100 > fs)) || fail "$ip: fast path $fc of $fs segments coalesced, kernel forwarding $kc of $ks"
+		# the defect's signature is none at all (0 of ~2000; 1 in 44000
+		# with iperf3): 0.1% is far from both it and the kernel's 2-85%
+		((fc * 1000 > fs)) || fail "$ip: fast path $fc of $fs segments coalesced, kernel forwarding $kc of $ks"
 	done
 }
 
@@ -153,7 +157,7 @@ coalesced() {
 	local ip r0 sent got
 	for ip in "$SERVER_IP4" "$SERVER_IP6"; do
 		r0=$(forwarded "$NS_ROUTER" "$RT_IF_CLIENT")
-		bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 30 "$TRAFFIC" udp-recv 5002 2000 2
+		bg "$NS_SERVER" "$BATS_TEST_TMPDIR/udp.out" timeout 120 "$TRAFFIC" udp-recv 5002 2000 2
 		wait_listen "$NS_SERVER" 5002 udp
 		sent=$(in_ns "$NS_CLIENT" "$TRAFFIC" udp-send "$ip" 5002 2000 1000)
 		wait "$BG_PID"
