@@ -11,10 +11,12 @@
  *   part_parse     bpf_skb_pull_data() and the Ethernet + IPv4 header
  *   part_fib       + one bpf_fib_lookup() of the packet (plain, as the
  *                  redirect path asks it)
- *   part_redirect  + TTL and MACs rewritten, bpf_redirect(): the least a
- *                  FIB forwarder does (no checks at all)
+ *   part_redirect  + TTL (and its header checksum) and MACs rewritten,
+ *                  bpf_redirect(): the least a FIB forwarder does (no
+ *                  checks at all)
  *   part_fib2      part_fib + the reverse lookup of the source check
- *                  (ipv4.h: fib_validate_source())
+ *                  (ipv4.h: fib_validate_source()), with SKIP_NEIGH as
+ *                  tcaccel asks it (plainly on a kernel without the flag)
  *
  * None of these is safe to attach: they are measured, never loaded on a
  * hook (the bench loads them with `bpftool prog loadall`).  The frame's TTL
@@ -87,6 +89,7 @@ int part_redirect(struct __sk_buff *skb)
 	struct bpf_fib_lookup fib = {};
 	struct iphdr *iph = part_ip(skb);
 	struct ethhdr *eth;
+	__u32 check;
 
 	if (!iph || part_lookup(skb, iph, &fib) != BPF_FIB_LKUP_RET_SUCCESS)
 		return TC_ACT_OK;
@@ -94,6 +97,9 @@ int part_redirect(struct __sk_buff *skb)
 	iph = (void *)(eth + 1);
 	if ((void *)(iph + 1) > (void *)(long)skb->data_end)
 		return TC_ACT_OK;
+	/* as ip_decrease_ttl(): TTL - 1, the checksum + 0x0100 with carry */
+	check = (__u32)iph->check + bpf_htons(0x0100);
+	iph->check = (__u16)(check + (check >= 0xFFFF));
 	iph->ttl--;
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
@@ -105,6 +111,7 @@ int part_fib2(struct __sk_buff *skb)
 {
 	struct bpf_fib_lookup fib = {}, rev = {};
 	struct iphdr *iph = part_ip(skb);
+	long rc;
 
 	if (!iph || part_lookup(skb, iph, &fib) != BPF_FIB_LKUP_RET_SUCCESS)
 		return TC_ACT_OK;
@@ -113,8 +120,10 @@ int part_fib2(struct __sk_buff *skb)
 	rev.ipv4_dst = iph->saddr;
 	rev.tot_len = sizeof(*iph);
 	rev.ifindex = skb->ingress_ifindex;
-	return bpf_fib_lookup(skb, &rev, sizeof(rev), PART_SKIP_NEIGH) == BPF_FIB_LKUP_RET_SUCCESS
-		       ? TC_ACT_UNSPEC : TC_ACT_OK;
+	rc = bpf_fib_lookup(skb, &rev, sizeof(rev), PART_SKIP_NEIGH);
+	if (rc < 0)	/* -EINVAL: a kernel without SKIP_NEIGH */
+		rc = bpf_fib_lookup(skb, &rev, sizeof(rev), 0);
+	return rc == BPF_FIB_LKUP_RET_SUCCESS ? TC_ACT_UNSPEC : TC_ACT_OK;
 }
 
 char LICENSE[] SEC("license") = "GPL";
