@@ -26,6 +26,8 @@ teardown_file() {
 }
 
 teardown() {
+	local p
+	for p in "${ECHO_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	ensure_loaded "$NS_NODE" "$NODE_UPLINK" "$NODE_BRIDGE"
 }
 
@@ -117,8 +119,12 @@ xfer() {
 
 # echo_on NS PORT: a UDP echo server in NS (until 20 s of silence: the
 # status reads between its start and the traffic are slow on a busy machine).
+# echo_on NS PORT: a UDP echo server until the test ends (teardown), or
+# 120 s of silence (a TCG guest can take over 30 s to the first datagram).
+ECHO_PIDS=()
 echo_on() {
-	bg "$1" "$BATS_TEST_TMPDIR/echo.$2.log" timeout 120 "$TRAFFIC" udp-echo "$2" 20
+	bg "$1" "$BATS_TEST_TMPDIR/echo.$2.log" timeout 900 "$TRAFFIC" udp-echo "$2" 120
+	ECHO_PIDS+=("$BG_PID")
 	listening "$1" "$2" udp
 }
 
