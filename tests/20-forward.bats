@@ -87,7 +87,6 @@ ping_ttl() {
 	assert_output 1
 }
 
-# tcp_transfer DST: 20 MB client -> server, checksummed at both ends.
 # tcp_send DST: the 20 MB file to the server over TCP, sha256 checked.
 tcp_send() {
 	local out=$BATS_TEST_TMPDIR/received
@@ -100,6 +99,7 @@ tcp_send() {
 	assert_equal "$(sha256sum <"$out")" "$(sha256sum <"$BATS_FILE_TMPDIR/data")"
 }
 
+# tcp_transfer DST: tcp_send, carried by the fast path (data and ACKs).
 tcp_transfer() {
 	local r0 f0 r f
 	r0=$(redirects)

@@ -117,8 +117,6 @@ xfer() {
 	assert_equal "$(counter "$NS_NODE" "$NODE_UPLINK" NAT_PEER)" 0
 }
 
-# echo_on NS PORT: a UDP echo server in NS (until 20 s of silence: the
-# status reads between its start and the traffic are slow on a busy machine).
 # echo_on NS PORT: a UDP echo server until the test ends (teardown), or
 # 120 s of silence (a TCG guest can take over 30 s to the first datagram).
 ECHO_PIDS=()

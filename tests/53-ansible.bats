@@ -85,7 +85,6 @@ recap() {
 	sed -nE "s/^$1 +:.* $2=([0-9]+).*/\\1/p" <<<"$output"
 }
 
-
 # flow: 4 MB pod n1p1 -> pod n2p1 over TCP, sha256 checked; each node's
 # kernel-forwarded count in FLOW_1, FLOW_2.
 flow() {
