@@ -25,6 +25,9 @@ teardown_file() {
 }
 
 teardown() {
+	if [[ -e "$BATS_TEST_TMPDIR/limits" ]]; then
+		wire_limits_restore
+	fi
 	# the real object back, if a test loaded another one
 	if [[ -e "$BATS_TEST_TMPDIR/broken" ]]; then
 		"$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" --mode auto 2>/dev/null
@@ -123,12 +126,56 @@ quiet() {
 	[[ "$a" == "$b" ]]
 }
 
+# wire_limits_off: every ICMP error the router and the hosts would send,
+# sent, whenever it is due.  No per-destination or global rate limit; no
+# rate mask either: with one, each error of a masked type (unreachable,
+# time exceeded...) also zeroes the destination's inet_peer tokens, the
+# very ones ip_error() draws on (inetpeer.c: "the rate limiting
+# information for one ip object is shared").  And no redirects from the
+# router, whose send path resets and re-times those tokens too
+# (ip_rt_send_redirect).  ip_error()'s own bucket stays (see wire_run).
+# The values before are restored by teardown.
+WIRE_SYSCTLS=(net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 net.ipv4.icmp_msgs_per_sec=1000000
+	net.ipv4.icmp_msgs_burst=1000000 net.ipv6.icmp.ratelimit=0)
+WIRE_ROUTER_SYSCTLS=(net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0)
+wire_limits_off() {
+	local ns kv dev
+	local -a set router=("${WIRE_ROUTER_SYSCTLS[@]}")
+	for dev in "$RT_IF_CLIENT" "$RT_IF_SERVER"; do
+		router+=("net.ipv4.conf.$dev.send_redirects=0")
+	done
+	: >"$BATS_TEST_TMPDIR/limits"
+	for ns in "$NS_CLIENT" "$NS_ROUTER" "$NS_SERVER"; do
+		set=("${WIRE_SYSCTLS[@]}")
+		[[ "$ns" == "$NS_ROUTER" ]] && set+=("${router[@]}")
+		for kv in "${set[@]}"; do
+			printf '%s %s=%s\n' "$ns" "${kv%%=*}" "$(in_ns "$ns" sysctl -n "${kv%%=*}")" >>"$BATS_TEST_TMPDIR/limits"
+		done
+		in_ns "$ns" sysctl -qw "${set[@]}"
+	done
+}
+wire_limits_restore() {
+	local ns kv
+	while read -r ns kv; do
+		in_ns "$ns" sysctl -qw "$kv"
+	done <"$BATS_TEST_TMPDIR/limits"
+	rm "$BATS_TEST_TMPDIR/limits"
+}
+
 # wire_run DIR: every frame of $BATS_FILE_TMPDIR/wire/send.{client,server}
 # sent from its side through the router, what each side receives captured
-# in DIR/{client,server}, until the lab is quiet.
+# in DIR/{client,server}, until the lab is quiet.  A run starts once the
+# router's ip_error() buckets (wirediff.py error_burst) have refilled since
+# the last run: a second per error of the burst, and one to spare.  The
+# kernel shows no bucket's level, so this is a wait, not a poll.
+WIRE_LAST=
 wire_run() {
-	local dir=$1 side ns
+	local dir=$1 side ns refill
 	local -a pids=()
+	refill=$(($("$WIREDIFF" burst) + 1))
+	if [[ -n "$WIRE_LAST" ]] && ((SECONDS - WIRE_LAST <= refill)); then
+		sleep $((refill + 1 - (SECONDS - WIRE_LAST)))
+	fi
 	mkdir -p "$dir"
 	in_ns "$NS_ROUTER" ip neigh flush all
 	in_ns "$NS_ROUTER" ip -6 neigh flush all
@@ -142,18 +189,14 @@ wire_run() {
 	in_ns "$NS_CLIENT" "$WIREDIFF" send eth0 "$BATS_FILE_TMPDIR/wire/send.client"
 	in_ns "$NS_SERVER" "$WIREDIFF" send eth0 "$BATS_FILE_TMPDIR/wire/send.server"
 	wait_until 30 quiet
+	WIRE_LAST=$SECONDS
 	kill -TERM "${pids[@]}"
 	wait "${pids[@]}"
 }
 
 @test "wire oracle: the same 2000 mutated frames through the router with and without tcaccel, the same frames arrive" {
 	WIREDIFF=$ROOT/tests/lib/wirediff.py
-	# every ICMP error the router and the hosts would send, sent (no rate limits)
-	local ns
-	for ns in "$NS_CLIENT" "$NS_ROUTER" "$NS_SERVER"; do
-		in_ns "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=1000000 \
-			net.ipv4.icmp_msgs_burst=1000000 net.ipv6.icmp.ratelimit=0
-	done
+	wire_limits_off
 	run "$WIREDIFF" gen "$BATS_FILE_TMPDIR/wire" -n 2000
 	assert_success
 	echo "$output"
@@ -171,8 +214,4 @@ wire_run() {
 	echo "$output"
 	fuzz_lab_load
 	assert_success
-	for ns in "$NS_CLIENT" "$NS_ROUTER" "$NS_SERVER"; do
-		in_ns "$ns" sysctl -qw net.ipv4.icmp_ratelimit=1000 net.ipv4.icmp_msgs_per_sec=1000 \
-			net.ipv4.icmp_msgs_burst=50 net.ipv6.icmp.ratelimit=1000
-	done
 }

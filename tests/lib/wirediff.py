@@ -14,6 +14,9 @@ byte, forwarded frames and the router's ICMP errors alike.
                                         (AF_PACKET: nothing in the sender's
                                         stack checks or fixes them)
   wirediff.py count FILE                frames in a capture
+  wirediff.py burst                     how many "unreachable" errors the
+                                        router sends one source at once
+                                        (error_burst below)
   wirediff.py compare A B               the captures of two runs (A/client,
                                         A/server vs B/...): exit 1 and the
                                         differences when they differ
@@ -28,11 +31,16 @@ host (the router, or the client or server answering a frame) draws per
 destination - every IPv4 header is compared with its identification
 zeroed and its checksum replaced by whether it was right, and so is the
 IPv4 header an ICMP error carries (with the ICMP checksum that covers it).  The router's ICMP error
-rate limits are to be off (the test sets them), so every error is sent.
+rate limits are to be off (the test sets them), so every error is sent;
+the one limit no netns but the first can turn off, ip_error()'s per
+source, is kept out of play: `gen` gives no source more frames that may
+meet it than its bucket holds, and the test waits for the bucket to
+refill before each run.
 Run `gen` and the rest where the lab's names and addresses are in the
 environment (`netns/router env`), as for fuzz.py.
 """
 import collections
+import ipaddress
 import os
 import random
 import signal
@@ -67,19 +75,59 @@ def read_frames(path):
     return out
 
 
+def error_burst():
+    """How many "unreachable" errors ip_error() sends one source at once
+    (no route, an unreachable or a prohibit route): a bucket of
+    route/error_burst jiffies that each error costs route/error_cost of
+    and that refills one jiffy a jiffy (5 errors, refilled one a second:
+    route.c's defaults, 5 * HZ and HZ).  These two sysctls exist in the
+    initial netns only, so the lab cannot turn this limit off as it does
+    icmp_ratelimit, and tests/run's own netns cannot even read them: the
+    defaults are assumed there."""
+    try:
+        with open("/proc/sys/net/ipv4/route/error_burst") as b, \
+                open("/proc/sys/net/ipv4/route/error_cost") as c:
+            return max(1, int(b.read()) // max(1, int(c.read())))
+    except (OSError, ValueError):
+        return 5
+
+
+def errors_for(lab, f):
+    """The source whose bucket an IPv4 frame F may draw on if the router
+    routes it (see error_burst), or None: any frame whose destination the
+    router has no route, or an unreachable or prohibit route, for - more
+    than ip_error() sees (a frame the kernel drops before its route lookup
+    is counted too), never less."""
+    if len(f) < 34 or f[12:14] != b"\x08\x00":
+        return None
+    if lab.route4(ipaddress.IPv4Address(f[30:34]))[0] in ("none", "unreachable", "prohibit"):
+        return f[26:30]
+    return None
+
+
 def cmd_gen(out, n, seed):
     lab = fuzz.Lab({"client": 0, "server": 0}, {"client": 4, "server": 1})
     gen = fuzz.Gen(lab, random.Random(seed))
     sides = {"client": [], "server": []}
+    # No source gets more such frames than its bucket holds: sent after
+    # the bucket has refilled (the test waits), every one of them gets
+    # its error in every run, however long the run takes.
+    burst, drawn = error_burst(), collections.Counter()
     while sum(len(v) for v in sides.values()) < n:
         f, ing = gen.frame()
         if 14 <= len(f) <= MAX_WIRE:
+            src = errors_for(lab, f)
+            if src is not None:
+                if drawn[src] >= burst:
+                    continue
+                drawn[src] += 1
             sides[ing].append(f)
     os.makedirs(out, exist_ok=True)
     for side, frames in sides.items():
         write_frames(os.path.join(out, "send." + side), frames)
-    print("wirediff: %d frames (seed %d): %d from the client, %d from the server"
-          % (n, seed, len(sides["client"]), len(sides["server"])))
+    print("wirediff: %d frames (seed %d): %d from the client, %d from the server;"
+          " at most %d per source may meet ip_error()'s limit"
+          % (n, seed, len(sides["client"]), len(sides["server"]), burst))
     return 0
 
 
@@ -190,6 +238,9 @@ def main(argv):
         return cmd_capture(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "send":
         return cmd_send(argv[2], argv[3])
+    if len(argv) == 2 and argv[1] == "burst":
+        print(error_burst())
+        return 0
     if len(argv) == 3 and argv[1] == "count":
         return cmd_count(argv[2])
     if len(argv) == 4 and argv[1] == "compare":
