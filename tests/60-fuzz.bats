@@ -135,30 +135,26 @@ quiet() {
 # router, whose send path resets and re-times those tokens too
 # (ip_rt_send_redirect).  ip_error()'s own bucket stays (see wire_run).
 # The values before are restored by teardown.
-WIRE_SYSCTLS=(net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 net.ipv4.icmp_msgs_per_sec=1000000
-	net.ipv4.icmp_msgs_burst=1000000 net.ipv6.icmp.ratelimit=0)
-WIRE_ROUTER_SYSCTLS=(net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0)
 wire_limits_off() {
-	local ns kv dev
-	local -a set router=("${WIRE_ROUTER_SYSCTLS[@]}")
-	for dev in "$RT_IF_CLIENT" "$RT_IF_SERVER"; do
-		router+=("net.ipv4.conf.$dev.send_redirects=0")
-	done
+	local ns
+	local -a set
 	: >"$BATS_TEST_TMPDIR/limits"
 	for ns in "$NS_CLIENT" "$NS_ROUTER" "$NS_SERVER"; do
-		set=("${WIRE_SYSCTLS[@]}")
-		[[ "$ns" == "$NS_ROUTER" ]] && set+=("${router[@]}")
-		for kv in "${set[@]}"; do
-			printf '%s %s=%s\n' "$ns" "${kv%%=*}" "$(in_ns "$ns" sysctl -n "${kv%%=*}")" >>"$BATS_TEST_TMPDIR/limits"
-		done
+		set=(net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 net.ipv4.icmp_msgs_per_sec=1000000
+			net.ipv4.icmp_msgs_burst=1000000 net.ipv6.icmp.ratelimit=0)
+		[[ "$ns" == "$NS_ROUTER" ]] && set+=(net.ipv4.conf.{all,default,"$RT_IF_CLIENT","$RT_IF_SERVER"}.send_redirects=0)
+		# "key = value" lines, saved as "NS key=value"
+		in_ns "$ns" sysctl "${set[@]%%=*}" | sed "s/ = /=/; s/^/$ns /" >>"$BATS_TEST_TMPDIR/limits"
 		in_ns "$ns" sysctl -qw "${set[@]}"
 	done
 }
 wire_limits_restore() {
-	local ns kv
-	while read -r ns kv; do
-		in_ns "$ns" sysctl -qw "$kv"
-	done <"$BATS_TEST_TMPDIR/limits"
+	local ns
+	local -a kv
+	for ns in "$NS_CLIENT" "$NS_ROUTER" "$NS_SERVER"; do
+		mapfile -t kv < <(awk -v ns="$ns" '$1 == ns { print $2 }' "$BATS_TEST_TMPDIR/limits")
+		((${#kv[@]} == 0)) || in_ns "$ns" sysctl -qw "${kv[@]}"
+	done
 	rm "$BATS_TEST_TMPDIR/limits"
 }
 
@@ -172,9 +168,11 @@ WIRE_LAST=
 wire_run() {
 	local dir=$1 side ns refill
 	local -a pids=()
-	refill=$(($("$WIREDIFF" burst) + 1))
-	if [[ -n "$WIRE_LAST" ]] && ((SECONDS - WIRE_LAST <= refill)); then
-		sleep $((refill + 1 - (SECONDS - WIRE_LAST)))
+	if [[ -n "$WIRE_LAST" ]]; then
+		refill=$(($("$WIREDIFF" burst) + 1))
+		if ((SECONDS - WIRE_LAST <= refill)); then
+			sleep $((refill + 1 - (SECONDS - WIRE_LAST)))
+		fi
 	fi
 	mkdir -p "$dir"
 	in_ns "$NS_ROUTER" ip neigh flush all
