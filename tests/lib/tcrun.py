@@ -24,6 +24,7 @@ on from the next command.
 """
 import json
 import os
+import resource
 import struct
 import subprocess
 
@@ -68,7 +69,7 @@ class Runner:
         self.netns = netns
         self.prog_id = int(prog_id)
         self.workdir = workdir
-        self.chunk = chunk
+        self.chunk = min(chunk, self._fd_budget())
         info = self._bpftool_json(["map", "show", "pinned", stats_pin])
         self.map_id = info["id"]
         self.value_size = info["bytes_value"]
@@ -77,6 +78,24 @@ class Runner:
         self.invocations = 0
 
     # --- plumbing ---------------------------------------------------------
+
+    @staticmethod
+    def _fd_budget():
+        """How many `prog run` commands one bpftool batch may hold.  bpftool
+        7.1 keeps a descriptor open for every `prog run` of a batch until it
+        exits: under the usual soft limit of 1024 (a Debian guest's) a batch
+        of 4000 fails at its ~1020th frame with "Too many open files".  Raise
+        the soft limit to the hard one (bpftool inherits it), and keep each
+        batch well under what is left."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or hard > soft:
+            want = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+                soft = want
+            except (ValueError, OSError):
+                pass
+        return max(100, soft // 2 - 64)
 
     def _cmd(self, args):
         pre = ["nsenter", "--net=/run/netns/" + self.netns, "--"] if self.netns else []
