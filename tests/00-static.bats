@@ -112,6 +112,24 @@ while i + 20 <= len(d) and d[i:i + 1].isupper():
 	assert_output --partial "build/abi.sh missing"
 }
 
+@test "deps installs every command make vmtest checks for" {
+	# The list vmtest checks before it starts (its `for c in ...` line) is
+	# the one that matters: a package dropped from deps left `make vmtest`
+	# failing on a fresh machine with "run 'scripts/tcaccel deps'".
+	local cmds pkgs c path pkg
+	cmds=$(sed -nE 's/^for c in (qemu-system-x86_64 .*); do$/\1/p' "$ROOT/scripts/vmtest")
+	[[ "$cmds" == *busybox* ]]
+	pkgs=" $(bash -c 'source "$1/scripts/lib/deps.sh"; echo "${DEB_PACKAGES[*]}"' _ "$ROOT") "
+	for c in $cmds; do
+		path=$(command -v "$c") || fail "$c is not installed after deps"
+		path=$(readlink -f "$path")
+		pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "${path#/usr}" 2>/dev/null) || fail "no package owns $path"
+		pkg=${pkg%%:*}
+		# apt and dpkg come with every Debian system.
+		[[ "$pkg" == apt || "$pkg" == dpkg || "$pkgs" == *" $pkg "* ]] || fail "$c ($pkg) is not in deps"
+	done
+}
+
 @test "every test file has its own number, and DEVELOPERS.md lists it" {
 	local dup f n
 	local -a nums=()

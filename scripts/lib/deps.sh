@@ -20,13 +20,15 @@ source "${BASH_SOURCE[0]%/*}/cli.sh"
 # the unit and man page tests: systemd (systemd-analyze) groff-base man-db;
 # make bench: netsniff-ng (trafgen) sockperf gnuplot-nox; linux-perf for profiling;
 # make lint: pyflakes3 (the tests' Python); make deb: debhelper dpkg-dev lintian;
-# the Ansible role: ansible-core python3-apt.
+# the Ansible role: ansible-core python3-apt; make vmtest: qemu-system-x86
+# busybox-static kmod (depmod, modprobe) cpio xz-utils zstd.
 readonly -a DEB_PACKAGES=(
 	make clang llvm libbpf-dev libc6-dev bpftool iproute2 jq util-linux procps
 	nftables iptables conntrack iputils-ping socat tcpdump python3 iperf3
 	bats bats-assert bats-support shellcheck systemd groff-base man-db
 	netsniff-ng sockperf gnuplot-nox linux-perf pyflakes3
 	debhelper dpkg-dev lintian ansible-core python3-apt
+	qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 )
 
 cmd_deps() {
