@@ -14,19 +14,21 @@
   traffic.py udp-echo PORT TIMEOUT          answer every datagram until TIMEOUT s
                                             of silence after the first (30 s
                                             before it)
-  traffic.py udp-ping DST PORT COUNT SPORT [INTERVAL]
+  traffic.py udp-ping DST PORT COUNT SPORT [INTERVAL [TRIES]]
                                             from source port SPORT, send COUNT
                                             datagrams, each waiting (1 s) for its
-                                            echo (then INTERVAL s); print the
-                                            number of answers
+                                            echo, sent again up to TRIES times in
+                                            all (default 1) when none comes (then
+                                            INTERVAL s); print the number answered
   traffic.py udp-burst DST PORT COUNT SPORT from source port SPORT, send COUNT
-                                            datagrams 2 ms apart, then wait 1 s;
-                                            print the number of echoes received
+                                            datagrams 2 ms apart, then wait for
+                                            their echoes (until 1 s passes with
+                                            none); print how many were received
   traffic.py udp-flows DST PORT FLOWS ROUNDS
                                             FLOWS sockets (each its own source
                                             port, its own flow), ROUNDS rounds of
                                             one datagram each, echoes awaited
-                                            (1 s) after every round; print
+                                            (up to 5 s) after every round; print
                                             "answered sent"
   traffic.py tcp-xfer-server PORT BYTES TIMEOUT
                                             accept one connection; send BYTES of
@@ -244,7 +246,7 @@ def udp_echo(port, timeout):
         pass
 
 
-def udp_ping(dst, port, count, sport, interval=0.0):
+def udp_ping(dst, port, count, sport, interval=0.0, tries=1):
     s = socket.socket(family(dst), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::" if ":" in dst else "0.0.0.0", sport))
@@ -252,15 +254,17 @@ def udp_ping(dst, port, count, sport, interval=0.0):
     answered = 0
     for seq in range(count):
         p = payload(seq, 64)
-        s.sendto(p, (dst, port))
-        try:
-            while True:
-                data, _ = s.recvfrom(65536)
-                if data == p:
-                    answered += 1
-                    break
-        except socket.timeout:
-            pass
+        for _ in range(tries):
+            s.sendto(p, (dst, port))
+            try:
+                while True:
+                    data, _ = s.recvfrom(65536)
+                    if data == p:
+                        answered += 1
+                        break
+                break
+            except socket.timeout:
+                pass
         if interval:
             time.sleep(interval)
     print(answered)
@@ -288,10 +292,14 @@ def udp_burst(dst, port, count, sport):
         s.sendto(p, (dst, port))
         time.sleep(0.002)
         drain()
-    end = time.time() + 1.0
-    while time.time() < end:
+    # Echoes for 1 s after the last request, longer while they keep coming
+    # (a slow guest); done as soon as every one is in.
+    end, n = time.time() + 1.0, len(got)
+    while len(got) < count and time.time() < end:
         time.sleep(0.01)
         drain()
+        if len(got) > n:
+            end, n = max(end, time.time() + 1.0), len(got)
     print(len(got))
 
 
@@ -312,7 +320,7 @@ def udp_flows(dst, port, flows, rounds):
             sent += 1
             if i % 32 == 31:
                 time.sleep(0.001)
-        end = time.time() + 1.0
+        end = time.time() + 5.0  # done as soon as every echo is in
         while want and time.time() < end:
             time.sleep(0.005)
             for s in socks:
@@ -481,8 +489,9 @@ def main(argv):
         udp_count(int(argv[2]))
     elif cmd == "udp-echo" and len(argv) == 4:
         udp_echo(int(argv[2]), float(argv[3]))
-    elif cmd == "udp-ping" and len(argv) in (6, 7):
-        udp_ping(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), float(argv[6]) if len(argv) == 7 else 0.0)
+    elif cmd == "udp-ping" and len(argv) in (6, 7, 8):
+        udp_ping(argv[2], int(argv[3]), int(argv[4]), int(argv[5]),
+                 float(argv[6]) if len(argv) >= 7 else 0.0, int(argv[7]) if len(argv) == 8 else 1)
     elif cmd == "tcp-send" and len(argv) == 6:
         tcp_send(argv[2], int(argv[3]), float(argv[4]), float(argv[5]))
     elif cmd == "tcp-recv" and len(argv) == 4:
