@@ -16,14 +16,16 @@ hook_before_traffic_is_not_accelerated_read_the_reasons() {
 }
 
 # Pings all through the trace window (TRACE_SECONDS=5), however long
-# `tcaccel trace` takes to start.
+# `tcaccel trace` takes to start: they go on until the section ends (30 s
+# at most).
 hook_before_watch_the_decisions_live_trace() {
-	timeout 30 nsenter --net="$(netns_path "$NS_CLIENT")" -- ping -q -c 60 -i 0.1 -W 1 "$SERVER_IP4" >/dev/null &
+	timeout 30 nsenter --net="$(netns_path "$NS_CLIENT")" -- ping -q -c 300 -i 0.1 -W 1 "$SERVER_IP4" >/dev/null &
 	RB_BG=$!
 }
 
 hook_after_watch_the_decisions_live_trace() {
-	wait "$RB_BG"
+	kill "$RB_BG" 2>/dev/null || true
+	wait "$RB_BG" || true
 }
 
 # The router forgets the server's MAC: the next packet is FIB_NO_NEIGH and
