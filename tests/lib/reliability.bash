@@ -95,7 +95,7 @@ traffic_start() {
 	local src=$1 dst=$2 dstns=$3
 	TDIR=$BATS_TEST_TMPDIR/traffic.$RANDOM
 	mkdir -p "$TDIR"
-	bg "$dstns" "$TDIR/recv" "$TRAFFIC" tcp-recv 5301 30
+	bg "$dstns" "$TDIR/recv" "$TRAFFIC" tcp-recv 5301 120
 	TRAFFIC_PIDS=("$BG_PID")
 	wait_listen "$dstns" 5301
 	bg "$src" "$TDIR/sent" "$TRAFFIC" tcp-send "$dst" 5301 2000000 120
