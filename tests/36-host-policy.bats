@@ -125,11 +125,11 @@ our_pref() {
 	watch_start "$NS_ROUTER"
 	assert_equal "before: $(udp_through "$NS_SERVER" "$SERVER_IP4" 7001 20)" "before: 20"
 	in_ns "$NS_ROUTER" ip xfrm policy add src 198.18.1.0/24 dst 198.18.2.0/24 dir fwd action block
-	wait_until 20 bash -c "[[ \$('$TCACCEL' status '$RT_IF_CLIENT' --netns '$NS_ROUTER' -F json | jq '.[0].counters.XFRM_POLICY.packets') -gt 0 ]] || { nsenter --net='$(netns_path "$NS_CLIENT")' ping -c 1 -W 0.2 '$SERVER_IP4' >/dev/null; false; }"
+	wait_until 60 bash -c "[[ \$('$TCACCEL' status '$RT_IF_CLIENT' --netns '$NS_ROUTER' -F json | jq '.[0].counters.XFRM_POLICY.packets') -gt 0 ]] || { nsenter --net='$(netns_path "$NS_CLIENT")' ping -c 1 -W 0.2 '$SERVER_IP4' >/dev/null; false; }"
 	assert_equal "blocked: $(udp_through "$NS_SERVER" "$SERVER_IP4" 7001 20)" "blocked: 0"
 	in_ns "$NS_ROUTER" ip xfrm policy flush
 	# the watch lifts the guard: pings ride the fast path again
-	wait_until 20 fast_again
+	wait_until 60 fast_again
 	local f0
 	f0=$(forwarded "$NS_ROUTER" "$RT_IF_CLIENT")
 	assert_equal "after: $(udp_through "$NS_SERVER" "$SERVER_IP4" 7001 20)" "after: 20"
@@ -300,12 +300,12 @@ flush_rules() {
 	"$PKT" vxlan 02:ca:00:99:00:12 02:ca:00:99:00:11 198.18.99.2 198.18.99.1 42 "$inner" >"$outer"
 	# The kernel's forwarding drops COMPLETE (skb_forward_csum()).
 	in_ns "$tun" "$ROOT/tests/lib/traffic.py" raw-send ul-t "$outer" 10
-	wait_until 5 bash -c "[[ \$(bpftool -j map dump pinned '$pins/tc/globals/csum_check_stats' | jq '.[0].formatted.value') -ge 10 ]]"
+	wait_until 30 bash -c "[[ \$(bpftool -j map dump pinned '$pins/tc/globals/csum_check_stats' | jq '.[0].formatted.value') -ge 10 ]]"
 	assert_equal "kernel: $(stats)" "kernel: 10 0 0 0"
 	# tcaccel keeps COMPLETE, and the sum right.
 	"$TCACCEL" load vxlan0 --netns "$NS_ROUTER" --mode redirect 2>/dev/null
 	in_ns "$tun" "$ROOT/tests/lib/traffic.py" raw-send ul-t "$outer" 10
-	wait_until 5 bash -c "[[ \$(bpftool -j map dump pinned '$pins/tc/globals/csum_check_stats' | jq '.[0].formatted.value') -ge 20 ]]"
+	wait_until 30 bash -c "[[ \$(bpftool -j map dump pinned '$pins/tc/globals/csum_check_stats' | jq '.[0].formatted.value') -ge 20 ]]"
 	assert_equal "tcaccel: $(stats)" "tcaccel: 20 10 10 0"
 	assert_equal "$(counter "$NS_ROUTER" vxlan0 REDIRECT)" 10
 	rm -rf "$pins"

@@ -44,7 +44,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	c1=$(ifindex "$NS_NODE" veth-c1)
 	peer_listed "$c1"
 	in_ns "$NS_NODE" tc qdisc add dev veth-c1 root tbf rate 100mbit burst 64k latency 100ms
-	wait_until 20 peer_gone "$c1"
+	wait_until 60 peer_gone "$c1"
 	# What the kernel does without tcaccel: every packet to c1 through the tbf.
 	run in_ns "$NS_LAN" ping -c 5 -i 0.1 -W 1 "$(ct_ip4 1)"
 	assert_success
@@ -54,7 +54,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	tap_stop sent
 	assert_equal "through veth-c1's transmit: $sent" "through veth-c1's transmit: 3"
 	in_ns "$NS_NODE" tc qdisc del dev veth-c1 root
-	wait_until 20 peer_listed "$c1"
+	wait_until 60 peer_listed "$c1"
 	local p0
 	p0=$(counter "$NS_NODE" eth0 PEER)
 	in_ns "$NS_LAN" ping -c 3 -i 0.1 -W 1 -q "$(ct_ip4 1)" >/dev/null
@@ -69,8 +69,8 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	[[ -n "$(our_prog "$NS_NODE" veth-c2)" ]]
 	in_ns "$NS_NODE" ip link add br-late type bridge
 	in_ns "$NS_NODE" ip link set veth-c2 master br-late
-	wait_until 20 not_loaded veth-c2
-	wait_until 20 peer_gone "$c2"
+	wait_until 60 not_loaded veth-c2
+	wait_until 60 peer_gone "$c2"
 	grep -q "veth-c2 (netns $NS_NODE) is now a port of br-late" "$BATS_TEST_TMPDIR/watch.log"
 	run "$TCACCEL" status veth-c2 --netns "$NS_NODE" -F json
 	assert_output "[]"
@@ -86,7 +86,7 @@ tbf_packets() { in_ns "$NS_NODE" tc -s -j qdisc show dev veth-c1 | jq '[.[] | se
 	away=$(lab_ns away)
 	ip netns add "$away"
 	in_ns "$NS_NODE" ip link set veth-c3 netns "$away"
-	wait_until 20 peer_gone "$c3"
-	wait_until 20 cfg_gone "$c3"
+	wait_until 60 peer_gone "$c3"
+	wait_until 60 cfg_gone "$c3"
 	ip netns del "$away" # (the last test: c3 stays without its veth)
 }

@@ -217,7 +217,8 @@ kernel_sees() {
 	# the same frame from the client's own address does get through
 	"$PKT" v4 --src "$CLIENT_IP4" --dst "$SERVER_IP4" >"$frame"
 	raw_send "$NS_CLIENT" "$frame" 5
-	wait_until 5 test "$(kernel_sees "$NS_SERVER")" -ge $((s0 + 5))
+	sees_from() { (($(kernel_sees "$NS_SERVER") >= s0 + 5)); }
+	wait_until 30 sees_from
 	assert_equal "MARTIAN +$(($(counter "$NS_ROUTER" "$RT_IF_CLIENT" MARTIAN) - m0))" "MARTIAN +40"
 	assert_equal "server received +$(($(kernel_sees "$NS_SERVER") - s0))" "server received +5"
 }
@@ -228,7 +229,7 @@ kernel_sees() {
 frame_len_at() {
 	local log=$BATS_TEST_TMPDIR/tcpdump.$RANDOM
 	bg "$1" "$log" timeout 10 tcpdump -l -n -e -c 1 -i eth0 "$2"
-	wait_until 5 grep -q "listening on" "$log"
+	wait_until 30 grep -q "listening on" "$log"
 	raw_send "$NS_CLIENT" "$3" "$4"
 	wait "$BG_PID" || true
 	sed -n 's/.*, length \([0-9]*\): .*/\1/p' "$log" | head -n1

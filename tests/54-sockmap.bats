@@ -220,7 +220,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	s0=$(sm_json)
 	bg_cg "$BATS_TEST_TMPDIR/server.log" timeout 120 socat -u "TCP-LISTEN:$port,reuseaddr" "OPEN:$recv,creat,trunc"
 	srv=$BG_PID
-	wait_until 10 listening "$port"
+	wait_until 30 listening "$port"
 	# The client sends everything, then keeps the connection open until $go.
 	# shellcheck disable=SC2016 # $1.. belong to the inner bash
 	bg_cg "$BATS_TEST_TMPDIR/client.log" timeout 120 bash -c \
@@ -238,7 +238,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	s1=$(sm_json)
 	(($(by "$s1" MSG_REDIRECT) - $(by "$s0" MSG_REDIRECT) >= size))
 	assert_equal "$(ev "$s1" MSG_NO_PEER)" "$(ev "$s0" MSG_NO_PEER)"
-	wait_until 10 sockets_are 0
+	wait_until 30 sockets_are 0
 }
 
 @test "sockets outside the cgroup are untouched: every counter flat, sockhash empty, bytes intact" {
@@ -246,7 +246,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	c0=$(sm_counters)
 	timeout 60 socat -u "TCP-LISTEN:$port,reuseaddr" "OPEN:$recv,creat,trunc" 3>&- &
 	local srv=$!
-	wait_until 10 listening "$port"
+	wait_until 30 listening "$port"
 	head -c 20M "$data" | timeout 60 socat -u STDIN "TCP:127.0.0.1:$port"
 	wait "$srv"
 	assert_equal "$(sha256sum <"$recv")" "$(head -c 20M "$data" | sha256sum)"
@@ -259,14 +259,14 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	s0=$(sm_json)
 	# echo server inside, client outside
 	bg_cg "$BATS_TEST_TMPDIR/serve.log" timeout 60 "$SOCKTEST" serve --port "$port"
-	wait_until 10 listening "$port"
+	wait_until 30 listening "$port"
 	run timeout 60 "$SOCKTEST" client --port "$port" --bytes 8000000
 	assert_success
 	wait "$BG_PID"
 	# client inside, echo server outside reading with splice(2)
 	timeout 60 "$SOCKTEST" serve --port $((port + 1)) --recv splice >"$BATS_TEST_TMPDIR/serve2.log" 2>&1 3>&- &
 	local srv=$!
-	wait_until 10 listening $((port + 1))
+	wait_until 30 listening $((port + 1))
 	run in_cg timeout 60 "$SOCKTEST" client --port $((port + 1)) --bytes 8000000
 	assert_success
 	wait "$srv"
@@ -277,7 +277,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	assert_equal "$(ev "$s1" MSG_REDIRECT)" "$(ev "$s0" MSG_REDIRECT)"
 	# each in-cgroup socket's first message found no peer: TCP for good
 	assert_equal "$(ev "$s1" MSG_NO_PEER)" $(($(ev "$s0" MSG_NO_PEER) + 2))
-	wait_until 10 sockets_are 0
+	wait_until 30 sockets_are 0
 }
 
 @test "a peer in another lab netns, both in the cgroup: not redirected (netns in the key), transfer intact" {
@@ -286,7 +286,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	nsenter --net="$(netns_path "$NS_SERVER")" -- "$TCACCEL" sockmap exec -- \
 		timeout 60 "$SOCKTEST" serve --addr 0.0.0.0 --port "$port" >"$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
 	local srv=$!
-	wait_until 10 bash -c "nsenter --net='$(netns_path "$NS_SERVER")' -- ss -Htln 'sport = :$port' | grep -q ."
+	wait_until 30 bash -c "nsenter --net='$(netns_path "$NS_SERVER")' -- ss -Htln 'sport = :$port' | grep -q ."
 	run nsenter --net="$(netns_path "$NS_CLIENT")" -- "$TCACCEL" sockmap exec -- \
 		timeout 60 "$SOCKTEST" client --host "$SERVER_IP4" --port "$port" --bytes 10000000
 	assert_success
@@ -324,7 +324,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	bg_cg "$BATS_TEST_TMPDIR/order.log" timeout 60 "$SOCKTEST" order --bytes 4000000 --barrier1 "$b"
 	wait_until 30 test -e "$b.ready"
 	# the client's first message created the server's socket: both in the map now
-	wait_until 10 sockets_are 2
+	wait_until 30 sockets_are 2
 	touch "$b.go"
 	wait "$BG_PID" || fail "$(cat "$BATS_TEST_TMPDIR/order.log")"
 	s1=$(sm_json)
@@ -362,7 +362,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	s1=$(sm_json)
 	(($(by "$s1" MSG_REDIRECT) - $(by "$s0" MSG_REDIRECT) >= 32000000))
 	assert_equal "$(ev "$s1" MSG_NO_PEER)" "$(ev "$s0" MSG_NO_PEER)"
-	wait_until 10 sockets_are 0
+	wait_until 30 sockets_are 0
 }
 
 @test "large writes, non-blocking partial sends, sendfile, splice into the socket: redirected, bytes intact" {
@@ -375,7 +375,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	s1=$(sm_json)
 	(($(by "$s1" MSG_REDIRECT) - $(by "$s0" MSG_REDIRECT) >= 4 * 48000000))
 	assert_equal "$(ev "$s1" MSG_NO_PEER)" "$(ev "$s0" MSG_NO_PEER)"
-	wait_until 10 sockets_are 0
+	wait_until 30 sockets_are 0
 }
 
 @test "half-close and RST: every byte before the FIN, the reset seen, no stall, the map empties" {
@@ -389,7 +389,7 @@ file_size_is() { [[ -f "$1" && "$(stat -c %s "$1")" == "$2" ]]; }
 	assert_output --partial '"rst": "reset"'
 	# the reset socket's send found its peer gone: passed to TCP, which failed it
 	(($(sm_events MSG_PEER_GONE) > $(ev "$s0" MSG_PEER_GONE)))
-	wait_until 10 sockets_are 0
+	wait_until 30 sockets_are 0
 }
 
 @test "1000 concurrent connections: 2000 sockets in the map while open, none after, every message intact" {

@@ -185,7 +185,7 @@ EOF
 	local log=$BATS_TEST_TMPDIR/start.log
 	run_unit ExecStart client >"$log" 2>&1 &
 	local pid=$!
-	wait_until 10 grep -q "waiting up to 30s for $RT_IF_CLIENT" "$log"
+	wait_until 30 grep -q "waiting up to 30s for $RT_IF_CLIENT" "$log"
 	# Still down: nothing attached yet.
 	assert_equal "$(our_prog "$NS_ROUTER" "$RT_IF_CLIENT")" ""
 	in_ns "$NS_ROUTER" ip link set "$RT_IF_CLIENT" up

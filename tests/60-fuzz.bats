@@ -182,7 +182,7 @@ wire_run() {
 		[[ "$side" == server ]] && ns=$NS_SERVER
 		nsenter --net="$(netns_path "$ns")" -- "$WIREDIFF" capture eth0 "$dir/$side" &
 		pids+=($!)
-		wait_until 10 test -e "$dir/$side.ready"
+		wait_until 30 test -e "$dir/$side.ready"
 	done
 	in_ns "$NS_CLIENT" "$WIREDIFF" send eth0 "$BATS_FILE_TMPDIR/wire/send.client"
 	in_ns "$NS_SERVER" "$WIREDIFF" send eth0 "$BATS_FILE_TMPDIR/wire/send.server"

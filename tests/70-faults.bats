@@ -236,7 +236,7 @@ assert_nothing_stale() {
 	# (without our descriptor: an inherited copy would hold the lock for it)
 	TCACCEL_LOCK=$lock "$TCACCEL" load "$RT_IF_CLIENT" --netns "$NS_ROUTER" 2>/dev/null {fd}>&- &
 	pid=$!
-	wait_until 10 pgrep -P "$pid" -x flock >/dev/null
+	wait_until 30 pgrep -P "$pid" -x flock >/dev/null
 	assert_equal "waiting: $(filters "$NS_ROUTER" "$RT_IF_CLIENT")" "waiting: 0"
 	exec {fd}>&-
 	wait "$pid"

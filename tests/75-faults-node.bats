@@ -77,7 +77,7 @@ node_state() {
 	moved_by 200 redirected
 	# c1 goes away with its veth pair (and tcaccel's filter on veth-c1)
 	ip netns del "$(lab_ns c1)"
-	wait_until 10 bash -c "! nsenter --net=$(netns_path "$NS_NODE") ip link show veth-c1 >/dev/null 2>&1"
+	wait_until 30 bash -c "! nsenter --net=$(netns_path "$NS_NODE") ip link show veth-c1 >/dev/null 2>&1"
 	moved_by 300 redirected
 	traffic_stop
 	assert_traffic_ok 2

@@ -212,7 +212,7 @@ udp_count_stop() {
 watch_start() {
 	"$TCACCEL" watch --netns "$1" >"$BATS_TEST_TMPDIR/watch.log" 2>&1 &
 	WATCH_PID=$!
-	wait_until 15 grep -q "watching netns" "$BATS_TEST_TMPDIR/watch.log"
+	wait_until 60 grep -q "watching netns" "$BATS_TEST_TMPDIR/watch.log"
 }
 
 watch_stop() {
@@ -249,7 +249,7 @@ tap_start() {
 	TAP_LOG=$BATS_TEST_TMPDIR/tap.$2.log
 	bg "$1" "$TAP_LOG" tcpdump -n -i "$2" -w /dev/null "outbound and ($3)"
 	TAP_PID=$BG_PID
-	wait_until 5 grep -q "listening on" "$TAP_LOG"
+	wait_until 30 grep -q "listening on" "$TAP_LOG"
 }
 
 # tap_stop VAR: stop the capture tap_start began; VAR = the packets it counted.

@@ -30,14 +30,14 @@ ping_start() {
 	RB_C_IN=$(icmp "$NS_CLIENT" IcmpInEchoReps)
 	nsenter --net="$(netns_path "$NS_CLIENT")" -- ping -q -i 0.005 -w 120 "$SERVER_IP4" >/dev/null 2>&1 &
 	RB_PING=$!
-	wait_until 10 pinging || rb_fail "the background ping did not start"
+	wait_until 30 pinging || rb_fail "the background ping did not start"
 }
 
 # ping_stop: stop it once the fast path is seen carrying traffic.
 ping_stop() {
 	local r
 	r=$(rb_redirects)
-	wait_until 10 redirects_above "$((r + 20))" || rb_fail "no REDIRECT: not on the fast path"
+	wait_until 30 redirects_above "$((r + 20))" || rb_fail "no REDIRECT: not on the fast path"
 	kill -INT "$RB_PING"
 	wait "$RB_PING" || true
 }
@@ -51,8 +51,8 @@ hook_setup() {
 # agree (polled: the last reply may still be on its way).
 hook_after_3_swap_the_program_in_place() {
 	ping_stop
-	wait_until 10 requests_match || rb_fail "echo requests lost: client sent $(req_sent), server got $(req_got)"
-	wait_until 10 replies_match || rb_fail "echo replies lost: server sent $(rep_sent), client got $(rep_got)"
+	wait_until 30 requests_match || rb_fail "echo requests lost: client sent $(req_sent), server got $(req_got)"
+	wait_until 30 replies_match || rb_fail "echo replies lost: server sent $(rep_sent), client got $(rep_got)"
 	echo "### upgrade: $(req_sent) echo requests through build, install and swap, none lost"
 }
 
