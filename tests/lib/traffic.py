@@ -20,6 +20,7 @@
                                             echo, sent again up to TRIES times in
                                             all (default 1) when none comes (then
                                             INTERVAL s); print the number answered
+                                            (TRIES > 1: and how many were resent)
   traffic.py udp-burst DST PORT COUNT SPORT from source port SPORT, send COUNT
                                             datagrams 2 ms apart, then wait for
                                             their echoes (until 1 s passes with
@@ -251,10 +252,11 @@ def udp_ping(dst, port, count, sport, interval=0.0, tries=1):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::" if ":" in dst else "0.0.0.0", sport))
     s.settimeout(1.0)
-    answered = 0
+    answered = resent = 0
     for seq in range(count):
         p = payload(seq, 64)
-        for _ in range(tries):
+        for t in range(tries):
+            resent += t == 1
             s.sendto(p, (dst, port))
             try:
                 while True:
@@ -267,7 +269,10 @@ def udp_ping(dst, port, count, sport, interval=0.0, tries=1):
                 pass
         if interval:
             time.sleep(interval)
-    print(answered)
+    if tries > 1:
+        print(answered, resent)
+    else:
+        print(answered)
 
 
 def udp_burst(dst, port, count, sport):
