@@ -23,9 +23,11 @@ hook_before_watch_the_decisions_live_trace() {
 	RB_BG=$!
 }
 
+# (SIGINT: timeout passes it on, and ping ends as after -c, failing when
+# no echo came back)
 hook_after_watch_the_decisions_live_trace() {
-	kill "$RB_BG" 2>/dev/null || true
-	wait "$RB_BG" || true
+	kill -INT "$RB_BG" 2>/dev/null || true
+	wait "$RB_BG"
 }
 
 # The router forgets the server's MAC: the next packet is FIB_NO_NEIGH and
