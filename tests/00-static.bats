@@ -120,11 +120,15 @@ while i + 20 <= len(d) and d[i:i + 1].isupper():
 	cmds=$(sed -nE 's/^for c in (qemu-system-x86_64 .*); do$/\1/p' "$ROOT/scripts/vmtest")
 	[[ "$cmds" == *busybox* ]]
 	pkgs=" $(bash -c 'source "$1/scripts/lib/deps.sh"; echo "${DEB_PACKAGES[*]}"' _ "$ROOT") "
+	owner() { # PATH -> the package dpkg says owns it (first owner; no diversions)
+		dpkg -S "$1" 2>/dev/null | grep -v '^diversion by' | sed -n '1s/[:,].*//p' | grep .
+	}
 	for c in $cmds; do
-		path=$(command -v "$c") || fail "$c is not installed after deps"
-		path=$(readlink -f "$path")
-		pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "${path#/usr}" 2>/dev/null) || fail "no package owns $path"
-		pkg=${pkg%%:*}
+		path=$(command -v "$c") || fail "$c is not installed: run 'scripts/tcaccel deps'"
+		# as found, then (usrmerge: dpkg knows /bin/kmod) without /usr, then
+		# the symlink's target
+		pkg=$(owner "$path" || owner "${path#/usr}" || owner "$(readlink -f "$path")" ||
+			owner "$(readlink -f "$path" | sed 's|^/usr||')") || fail "no package owns $path"
 		# apt and dpkg come with every Debian system.
 		[[ "$pkg" == apt || "$pkg" == dpkg || "$pkgs" == *" $pkg "* ]] || fail "$c ($pkg) is not in deps"
 	done
