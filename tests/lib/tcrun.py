@@ -88,11 +88,10 @@ class Runner:
         the soft limit to the hard one (bpftool inherits it), and keep each
         batch well under what is left."""
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if hard == resource.RLIM_INFINITY or hard > soft:
-            want = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+        if hard > soft:  # (Linux has no unlimited RLIMIT_NOFILE: nr_open caps it)
             try:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-                soft = want
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+                soft = hard
             except (ValueError, OSError):
                 pass
         return max(100, soft // 2 - 64)
