@@ -118,8 +118,10 @@ tcaccel_lock() {
 	fi
 	[[ ! -L "$f" ]] || die "$f is a symbolic link: tcaccel will not open it (rm $f)"
 	exec {TCACCEL_LOCK_FD}>>"$f"
-	flock -w 30 "$TCACCEL_LOCK_FD" ||
-		die "another tcaccel command has held $f for 30 s; is one stuck?"
+	local wait=${TCACCEL_LOCK_WAIT:-30}
+	[[ "$wait" =~ ^[0-9]+$ ]] || die "TCACCEL_LOCK_WAIT=$wait: a number of seconds"
+	flock -w "$wait" "$TCACCEL_LOCK_FD" ||
+		die "another tcaccel command has held $f for $wait s; is one stuck? (TCACCEL_LOCK_WAIT sets the wait)"
 }
 
 # --- names from the command line -----------------------------------------------
