@@ -220,12 +220,16 @@ zero_hex() {
 
 # --- polling (not sleeping) ---------------------------------------------------
 
-# wait_until TIMEOUT_S CMD...: poll CMD every 50 ms until it succeeds.
+# wait_until TIMEOUT_S CMD...: poll CMD every 50 ms until it succeeds, for
+# TIMEOUT_S whole seconds (timed in microseconds: $SECONDS ticks whole
+# seconds, which made `wait_until 2` last anything from 1 to 2 s).
 wait_until() {
-	local deadline=$((SECONDS + $1))
+	local now=${EPOCHREALTIME//[!0-9]/}
+	local deadline=$((now + 10#$1 * 1000000))
 	shift
 	until "$@"; do
-		((SECONDS < deadline)) || return 1
+		now=${EPOCHREALTIME//[!0-9]/}
+		((now < deadline)) || return 1
 		sleep 0.05
 	done
 }
