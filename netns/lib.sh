@@ -47,6 +47,9 @@ ns_forwarding() { # NS 0|1
 	in_ns "$1" sysctl -qw net.ipv4.ip_forward="$2" net.ipv6.conf.all.forwarding="$2"
 }
 
+# ns_empty NS: nothing runs in NS any more.
+ns_empty() { [[ -z "$(ip netns pids "$1" 2>/dev/null)" ]]; }
+
 # Delete NS and everything running in it; wait until it is really gone.
 ns_del() {
 	local ns=$1 pids
@@ -55,7 +58,7 @@ ns_del() {
 	if [[ -n "$pids" ]]; then
 		# shellcheck disable=SC2086 # one pid per word
 		kill $pids 2>/dev/null || true
-		if ! wait_until 2 test -z "$(ip netns pids "$ns" 2>/dev/null)"; then
+		if ! wait_until 2 ns_empty "$ns"; then
 			pids=$(ip netns pids "$ns" 2>/dev/null || true)
 			# shellcheck disable=SC2086
 			[[ -z "$pids" ]] || kill -9 $pids 2>/dev/null || true
