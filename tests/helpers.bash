@@ -196,11 +196,18 @@ udp_count_start() {
 	wait_listen "$1" "$2" udp
 }
 
-# udp_count_stop VAR [EXPECT]: once EXPECT datagrams came (or 2 s passed:
-# what is still in flight after the sender finished arrives in
-# microseconds, or never), stop the receiver; VAR = how many it got.
+# udp_count_stop VAR [EXPECT]: once EXPECT datagrams came, or 2 s passed
+# with none new (what is still in flight after the sender finished arrives
+# in microseconds, or never; a busy guest's receiver that lags still shows
+# progress), stop the receiver; VAR = how many it got.
 udp_count_stop() {
-	wait_until 2 bash -c "(( \$(grep -c '^[0-9]' '$UDP_COUNT_LOG') >= ${2:-1000000} ))" || true
+	local want=${2:-1000000} n=-1 m
+	while :; do
+		m=$(grep -c '^[0-9]' "$UDP_COUNT_LOG" || true)
+		((m < want && m != n)) || break
+		n=$m
+		wait_until 2 bash -c "m=\$(grep -c '^[0-9]' '$UDP_COUNT_LOG'); ((m >= $want || m != $n))" || true
+	done
 	kill -TERM "$UDP_COUNT_PID" 2>/dev/null || true
 	wait "$UDP_COUNT_PID" 2>/dev/null || true
 	printf -v "$1" '%s' "$(awk '$1 == "total" { print $2 }' "$UDP_COUNT_LOG")"
