@@ -230,12 +230,12 @@ vlan_lab() {
 	in_ns "$vs" ip neigh replace 198.18.102.1 lladdr 02:ca:10:00:00:01 dev eth0.200 nud permanent
 }
 
+# The probes run in a namespace of their own (unshare -n, gone with the
+# process): devices made in the runner's would show in 80-safety's view of
+# it, which another file may be taking at that moment.
 have_vlan() {
-	ip link add tcaccel-probe1 type veth peer name tcaccel-probe2
-	local rc=0
-	ip link add link tcaccel-probe1 name tcaccel-probe3 type vlan id 100 2>/dev/null || rc=1
-	ip link del tcaccel-probe1
-	return "$rc"
+	unshare -n sh -c 'ip link add p1 type veth peer name p2 &&
+		ip link add link p1 name p3 type vlan id 100' 2>/dev/null
 }
 
 @test "VLAN: routing between eth0.100 and eth0.200 of one trunk rides the fast path" {
@@ -284,18 +284,13 @@ have_vlan() {
 # there must still apply to accelerated packets.
 
 have_qdisc() { # KIND: can this kernel attach it?
-	ip link add tcaccel-probe1 type veth peer name tcaccel-probe2
-	local rc=0
+	local add
 	case "$1" in
-	netem) tc qdisc add dev tcaccel-probe1 root netem loss 100% 2>/dev/null || rc=1 ;;
-	gact)
-		tc qdisc add dev tcaccel-probe1 clsact &&
-			tc filter add dev tcaccel-probe1 egress protocol all matchall action drop 2>/dev/null || rc=1
-		;;
-	*) rc=1 ;;
+	netem) add='tc qdisc add dev p1 root netem loss 100%' ;;
+	gact) add='tc qdisc add dev p1 clsact && tc filter add dev p1 egress protocol all matchall action drop' ;;
+	*) return 1 ;;
 	esac
-	ip link del tcaccel-probe1
-	return "$rc"
+	unshare -n sh -c "ip link add p1 type veth peer name p2 && $add" 2>/dev/null
 }
 
 @test "host policy: netem loss on the egress veth and a gact drop filter stay in force on the fast path" {
