@@ -71,7 +71,7 @@ ping_ttl() {
 
 @test "the far end sees TTL 63 and hop limit 63 (tcpdump on the server)" {
 	local log=$BATS_TEST_TMPDIR/tcpdump
-	bg "$NS_SERVER" "$log" timeout 10 tcpdump -l -n -v -c 1 -i eth0 "icmp and src $CLIENT_IP4"
+	bg "$NS_SERVER" "$log" timeout 60 tcpdump -l -n -v -c 1 -i eth0 "icmp and src $CLIENT_IP4"
 	wait_until 30 grep -q "listening on" "$log"
 	in_ns "$NS_CLIENT" ping -c 1 -W 2 "$SERVER_IP4"
 	wait "$BG_PID"
@@ -79,7 +79,7 @@ ping_ttl() {
 	assert_output 1
 
 	log=$BATS_TEST_TMPDIR/tcpdump6
-	bg "$NS_SERVER" "$log" timeout 10 tcpdump -l -n -v -c 1 -i eth0 "icmp6 and src $CLIENT_IP6"
+	bg "$NS_SERVER" "$log" timeout 60 tcpdump -l -n -v -c 1 -i eth0 "icmp6 and src $CLIENT_IP6"
 	wait_until 30 grep -q "listening on" "$log"
 	in_ns "$NS_CLIENT" ping -c 1 -W 2 "$SERVER_IP6"
 	wait "$BG_PID"

@@ -135,7 +135,7 @@ fast_path_proof() {
 	# the pods' own ICMP without.
 	for lab in "$VX" "$NR"; do
 		cap=$BATS_TEST_TMPDIR/ul.$lab.log
-		bg "$lab-ul" "$cap" timeout 10 tcpdump -n -i br0 -c 4 "udp port 8472 or icmp"
+		bg "$lab-ul" "$cap" timeout 60 tcpdump -n -i br0 -c 4 "udp port 8472 or icmp"
 		wait_until 30 grep -q "listening on" "$cap"
 		in_ns "$(pod "$lab" 1 1)" ping -c 2 -i 0.2 -W 2 "$(ip4 2 1)" >/dev/null
 		wait "$BG_PID"

@@ -228,7 +228,7 @@ kernel_sees() {
 # receives.
 frame_len_at() {
 	local log=$BATS_TEST_TMPDIR/tcpdump.$RANDOM
-	bg "$1" "$log" timeout 10 tcpdump -l -n -e -c 1 -i eth0 "$2"
+	bg "$1" "$log" timeout 60 tcpdump -l -n -e -c 1 -i eth0 "$2"
 	wait_until 30 grep -q "listening on" "$log"
 	raw_send "$NS_CLIENT" "$3" "$4"
 	wait "$BG_PID" || true
