@@ -57,6 +57,14 @@ unload_nodes() {
 
 fast() { reasons_packets "$1" "$2" REDIRECT PEER NEIGH; } # NS IFACE
 
+# settled FILE: FILE's size stays the same over 0.3 s.
+settled() {
+	local a
+	a=$(stat -c %s "$1")
+	sleep 0.3
+	[[ "$(stat -c %s "$1")" == "$a" ]]
+}
+
 # xfer SRC_NS DST_NS DST_IP: DATA over TCP from SRC_NS to DST_NS, sha256
 # checked; DST_IP v4 or v6 (the listener takes both).
 xfer() {
@@ -232,8 +240,11 @@ flap() {
 	# shellcheck disable=SC2016 # for the inner bash
 	wait_until 30 bash -c '(($(stat -c %s "$1" 2>/dev/null || echo 0) > 512 * 1024))' _ "$out"
 	in_ns "$a" ip link set eth0 down
-	# Down: the flow stalls.  Over half a second, where the shaped flow
-	# moves a megabyte, at most what was in flight arrives.
+	# Down: the flow stalls.  What was in flight, and what the receiver's
+	# socket held that socat had not written yet (a slow CPU's socat lags),
+	# lands first; then, over half a second where the shaped flow moves a
+	# megabyte, nothing more arrives.
+	wait_until 10 settled "$out" || true
 	sent=$(stat -c %s "$out")
 	# Node 2's counters while nothing moves (read before the link is up:
 	# the rest of the flow may take less than reading them takes).
