@@ -51,6 +51,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fuzz  # noqa: E402
+from traffic import big_rcvbuf  # noqa: E402
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -140,7 +141,7 @@ def cmd_capture(iface, out):
         raise Stop()
     signal.signal(signal.SIGTERM, stop)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    big_rcvbuf(s, 16 << 20)
     s.bind((iface, 0))
     frames = []
     with open(out + ".ready", "w"):
