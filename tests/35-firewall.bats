@@ -177,7 +177,7 @@ blocked_and_open() {
 	local m0
 	m0=$(reason_sum CT_MISS)
 	in_ns "$NS_ROUTER" conntrack -D -p udp --orig-port-dst 5005
-	run in_ns "$NS_CLIENT" "$TRAFFIC" udp-ping "$SERVER_IP4" 5005 5 40005
+	run in_ns "$NS_CLIENT" "$TRAFFIC" udp-ping "$SERVER_IP4" 5005 5 40005 0 1 1
 	assert_output 0
 	(($(reason_sum CT_MISS) - m0 >= 5))
 }

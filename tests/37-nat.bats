@@ -264,7 +264,7 @@ time.sleep(300)' "$LAN_IP4"
 	wait_until 30 bash -c "nsenter --net='$(netns_path "$C1_NS")' ip route get '$LAN_IP4' | grep -q 'mtu 1280'"
 	kill "$hold"
 	# port unreachable: nothing listens on the LAN's 5006 any more
-	run in_ns "$C1_NS" "$TRAFFIC" udp-ping "$LAN_IP4" 5006 2 40006
+	run in_ns "$C1_NS" "$TRAFFIC" udp-ping "$LAN_IP4" 5006 2 40006 0 1 1
 	assert_output 0
 	(($(in_ns "$C1_NS" nstat -asz IcmpInDestUnreachs | awk '/IcmpInDestUnreachs/ { print $2 }') - unr0 >= 3))
 	# (addressed to the node before conntrack translates them: the stack's)

@@ -14,13 +14,16 @@
   traffic.py udp-echo PORT TIMEOUT          answer every datagram until TIMEOUT s
                                             of silence after the first (30 s
                                             before it)
-  traffic.py udp-ping DST PORT COUNT SPORT [INTERVAL [TRIES]]
+  traffic.py udp-ping DST PORT COUNT SPORT [INTERVAL [TRIES [WAIT]]]
                                             from source port SPORT, send COUNT
-                                            datagrams, each waiting (1 s) for its
-                                            echo, sent again up to TRIES times in
-                                            all (default 1) when none comes (then
-                                            INTERVAL s); print the number answered
-                                            (TRIES > 1: and how many were resent)
+                                            datagrams, each waiting (WAIT s,
+                                            default 5) for its echo, sent again
+                                            up to TRIES times in all (default 1)
+                                            when none comes (then INTERVAL s);
+                                            print the number answered (TRIES >
+                                            1: and how many were resent).  A
+                                            test that expects no answer passes
+                                            a short WAIT
   traffic.py udp-burst DST PORT COUNT SPORT from source port SPORT, send COUNT
                                             datagrams 2 ms apart, then wait for
                                             their echoes (until 1 s passes with
@@ -259,11 +262,11 @@ def udp_echo(port, timeout):
         pass
 
 
-def udp_ping(dst, port, count, sport, interval=0.0, tries=1):
+def udp_ping(dst, port, count, sport, interval=0.0, tries=1, wait=5.0):
     s = socket.socket(family(dst), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::" if ":" in dst else "0.0.0.0", sport))
-    s.settimeout(1.0)
+    s.settimeout(wait)  # a busy guest's echo may take a while; never lost by waiting
     answered = resent = 0
     for seq in range(count):
         p = payload(seq, 64)
@@ -506,9 +509,10 @@ def main(argv):
         udp_count(int(argv[2]))
     elif cmd == "udp-echo" and len(argv) == 4:
         udp_echo(int(argv[2]), float(argv[3]))
-    elif cmd == "udp-ping" and len(argv) in (6, 7, 8):
+    elif cmd == "udp-ping" and len(argv) in (6, 7, 8, 9):
         udp_ping(argv[2], int(argv[3]), int(argv[4]), int(argv[5]),
-                 float(argv[6]) if len(argv) >= 7 else 0.0, int(argv[7]) if len(argv) == 8 else 1)
+                 float(argv[6]) if len(argv) >= 7 else 0.0, int(argv[7]) if len(argv) >= 8 else 1,
+                 float(argv[8]) if len(argv) == 9 else 5.0)
     elif cmd == "tcp-send" and len(argv) == 6:
         tcp_send(argv[2], int(argv[3]), float(argv[4]), float(argv[5]))
     elif cmd == "tcp-recv" and len(argv) == 4:
