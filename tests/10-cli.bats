@@ -226,12 +226,20 @@ load_client() {
 
 @test "trace: debug on while tracing, decisions printed, debug off afterwards" {
 	load_client
-	# Traffic for longer than the trace lasts, so some of it falls inside
-	# the window whenever tracing really starts (trace_pipe is global: other
-	# readers on a busy machine may take lines too).
-	(for _ in $(seq 60); do in_ns "$NS_CLIENT" ping -c 1 -W 1 "$SERVER_IP4" >/dev/null || true; sleep 0.1; done) &
+	# Traffic until the trace has ended, so some of it falls inside the
+	# window however long tracing takes to start (trace_pipe is global:
+	# other readers on a busy machine may take lines too).  Bounded: 600
+	# pings at most.
+	local stop=$BATS_TEST_TMPDIR/trace.done
+	(for _ in $(seq 600); do
+		[[ -e "$stop" ]] && break
+		in_ns "$NS_CLIENT" ping -c 1 -W 1 "$SERVER_IP4" >/dev/null || true
+		sleep 0.1
+	done) &
+	local pinger=$!
 	run "$TCACCEL" trace "$RT_IF_CLIENT" --netns "$NS_ROUTER" --duration 4
-	wait
+	touch "$stop"
+	wait "$pinger"
 	assert_success
 	assert_output --regexp "tcaccel: if=[0-9]+ len=[0-9]+ PEER egress=[0-9]+"
 	assert_equal "$("$TCACCEL" status "$RT_IF_CLIENT" --netns "$NS_ROUTER" -F json | jq '.[0].debug')" false
