@@ -196,17 +196,20 @@ udp_count_start() {
 	wait_listen "$1" "$2" udp
 }
 
+# udp_count_got: how many datagrams the receiver has printed so far.
+udp_count_got() { grep -c '^[0-9]' "$UDP_COUNT_LOG" || true; }
+# udp_count_moved N: it has printed other than N (reaching EXPECT is a move).
+udp_count_moved() { [[ "$(udp_count_got)" != "$1" ]]; }
+
 # udp_count_stop VAR [EXPECT]: once EXPECT datagrams came, or 2 s passed
 # with none new (what is still in flight after the sender finished arrives
 # in microseconds, or never; a busy guest's receiver that lags still shows
 # progress), stop the receiver; VAR = how many it got.
 udp_count_stop() {
 	local want=${2:-1000000} n=-1 m
-	while :; do
-		m=$(grep -c '^[0-9]' "$UDP_COUNT_LOG" || true)
-		((m < want && m != n)) || break
+	while m=$(udp_count_got); ((m < want && m != n)); do
 		n=$m
-		wait_until 2 bash -c "m=\$(grep -c '^[0-9]' '$UDP_COUNT_LOG'); ((m >= $want || m != $n))" || true
+		wait_until 2 udp_count_moved "$n" || true
 	done
 	kill -TERM "$UDP_COUNT_PID" 2>/dev/null || true
 	wait "$UDP_COUNT_PID" 2>/dev/null || true
