@@ -230,13 +230,14 @@ vlan_lab() {
 	in_ns "$vs" ip neigh replace 198.18.102.1 lladdr 02:ca:10:00:00:01 dev eth0.200 nud permanent
 }
 
-# The probes run in a namespace of their own (unshare -n, gone with the
-# process): devices made in the runner's would show in 80-safety's view of
-# it, which another file may be taking at that moment.
-have_vlan() {
-	unshare -n sh -c 'ip link add p1 type veth peer name p2 &&
-		ip link add link p1 name p3 type vlan id 100' 2>/dev/null
+# probe_veth CMD: can CMD be done to a veth p1?  In a namespace of its own
+# (unshare -n, gone with the process): devices made in the runner's would
+# show in 80-safety's view of it, which another file may be taking then.
+probe_veth() {
+	unshare -n sh -c "ip link add p1 type veth peer name p2 && $1" 2>/dev/null
 }
+
+have_vlan() { probe_veth 'ip link add link p1 name p3 type vlan id 100'; }
 
 @test "VLAN: routing between eth0.100 and eth0.200 of one trunk rides the fast path" {
 	have_vlan || skip "this kernel has no 802.1Q VLAN devices"
@@ -284,13 +285,11 @@ have_vlan() {
 # there must still apply to accelerated packets.
 
 have_qdisc() { # KIND: can this kernel attach it?
-	local add
 	case "$1" in
-	netem) add='tc qdisc add dev p1 root netem loss 100%' ;;
-	gact) add='tc qdisc add dev p1 clsact && tc filter add dev p1 egress protocol all matchall action drop' ;;
+	netem) probe_veth 'tc qdisc add dev p1 root netem loss 100%' ;;
+	gact) probe_veth 'tc qdisc add dev p1 clsact && tc filter add dev p1 egress protocol all matchall action drop' ;;
 	*) return 1 ;;
 	esac
-	unshare -n sh -c "ip link add p1 type veth peer name p2 && $add" 2>/dev/null
 }
 
 @test "host policy: netem loss on the egress veth and a gact drop filter stay in force on the fast path" {
